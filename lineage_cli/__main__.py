@@ -1,0 +1,5 @@
+"""Run the CLI with ``python -m lineage_cli``."""
+
+from lineage_cli.cli import main
+
+main()

@@ -1,0 +1,67 @@
+"""The Typer application object and the group that turns core errors into exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from lineage_cli import __version__
+from lineage_cli.cli.exitcodes import exit_code_for
+from lineage_cli.cli.output import error
+from lineage_cli.errors import LineageError
+
+__all__ = ["app"]
+
+
+class LineageGroup(TyperGroup):
+    """Runs a subcommand and maps every deliberate error to one stderr sentence and an exit code.
+
+    Doing this in the group (not only in ``main``) means ``CliRunner`` tests see exactly
+    what a user sees.
+    """
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LineageError as exc:
+            error(str(exc))
+            raise typer.Exit(exit_code_for(exc)) from None
+        except KeyboardInterrupt as exc:
+            error("interrupted.")
+            raise typer.Exit(exit_code_for(exc)) from None
+        except BrokenPipeError as exc:
+            # The reader went away: silence the final flush of stdout, then exit quietly.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(exit_code_for(exc)) from None
+
+
+app = typer.Typer(
+    cls=LineageGroup,
+    name="lineage",
+    help="Record where every artifact came from, and answer questions about it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lineage {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Record where every artifact came from, and answer questions about it."""

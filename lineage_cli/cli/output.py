@@ -1,0 +1,63 @@
+"""Output helpers: data to stdout (rich on a tty, plain when piped, or JSON); messages to stderr."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["console", "error", "info", "is_terminal", "print_ids", "print_json", "warn"]
+
+
+def is_terminal() -> bool:
+    """Whether stdout is a terminal (rich output) rather than a pipe or file (plain output)."""
+    return sys.stdout.isatty()
+
+
+def console() -> Console:
+    """A rich console on stdout; rich is imported only when output goes to a terminal."""
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def print_json(document: Any) -> None:
+    """Print exactly one JSON document to stdout, keys in insertion order, indented."""
+    data = orjson.dumps(document, option=orjson.OPT_INDENT_2, default=_default)
+    sys.stdout.buffer.write(data + b"\n")
+    sys.stdout.flush()
+
+
+def print_ids(ids: Iterable[str]) -> None:
+    """Print artifact ids one per line (already sorted by the core), for `| xargs`."""
+    out = sys.stdout
+    for artifact_id in ids:
+        out.write(artifact_id + "\n")
+    out.flush()
+
+
+def warn(message: str) -> None:
+    """Print a warning to stderr."""
+    typer.echo(f"warning: {message}", err=True)
+
+
+def info(message: str) -> None:
+    """Print a progress or status message to stderr."""
+    typer.echo(message, err=True)
+
+
+def error(message: str) -> None:
+    """Print an error sentence to stderr."""
+    typer.echo(f"error: {message}", err=True)

@@ -1,0 +1,5 @@
+"""Commands: record, build, stale and snapshots."""
+
+from __future__ import annotations
+
+from lineage_cli.cli.app import app  # noqa: F401

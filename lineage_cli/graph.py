@@ -1,0 +1,520 @@
+"""The lineage graph: artifacts and edges with parent and child indexes, decoded lazily from JSON."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from lineage_cli.errors import InputError, LineageError, UnknownArtifactError
+from lineage_cli.model import (
+    ArtifactStatus,
+    LineageEdge,
+    LineageNode,
+    ProvenanceRecord,
+    TransformationType,
+    format_timestamp,
+    parse_timestamp,
+)
+
+__all__ = [
+    "FORMAT_VERSION",
+    "GraphView",
+    "LineageGraph",
+    "edge_from_document",
+    "edge_to_document",
+    "node_from_document",
+    "node_to_document",
+    "suggest_ids",
+]
+
+FORMAT_VERSION = "1.0"
+"""The lineage file format version this library writes."""
+
+IMPLICIT_EDGE_DESCRIPTION = "implicit: listed in the target's inputs"
+
+
+class GraphView(Protocol):
+    """What every query needs from a graph: membership, one-hop neighbours and nodes.
+
+    Both the in-memory :class:`LineageGraph` and the store's on-disk index implement it,
+    so a query reads only what it visits. ``parents`` and ``children`` return sorted,
+    duplicate-free sequences, which makes every traversal deterministic.
+    """
+
+    def __contains__(self, artifact_id: object) -> bool:
+        """Whether the id names an artifact or an edge endpoint."""
+        ...
+
+    def parents(self, artifact_id: str) -> Sequence[str]:
+        """One-hop upstream artifacts (sorted)."""
+        ...
+
+    def children(self, artifact_id: str) -> Sequence[str]:
+        """One-hop downstream artifacts (sorted)."""
+        ...
+
+    def node(self, artifact_id: str) -> LineageNode | None:
+        """The artifact's record, or ``None`` when it is only an edge endpoint."""
+        ...
+
+    def edge(self, source: str, target: str) -> LineageEdge | None:
+        """The first edge from ``source`` to ``target``, or ``None``."""
+        ...
+
+    def require(self, artifact_id: str) -> str:
+        """Return ``artifact_id`` if known, else raise :class:`UnknownArtifactError`."""
+        ...
+
+
+def suggest_ids(artifact_id: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
+    """Return up to ``limit`` known ids close to ``artifact_id``, best first.
+
+    Ids equal after case-folding and dropping punctuation come first; then
+    difflib's ratio over candidates of similar length (so a million ids stay cheap).
+
+    Examples
+    --------
+    >>> suggest_ids("raw_data", ["raw-data", "report", "clean-data"])
+    ['raw-data']
+    """
+
+    def squash(text: str) -> str:
+        return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+    wanted = squash(artifact_id)
+    exact: list[str] = []
+    near: list[str] = []
+    for candidate in candidates:
+        if candidate == artifact_id:
+            continue
+        if squash(candidate) == wanted:
+            exact.append(candidate)
+        elif abs(len(candidate) - len(artifact_id)) <= max(3, len(artifact_id) // 3):
+            near.append(candidate)
+    exact.sort()
+    if len(exact) >= limit:
+        return exact[:limit]
+    close = difflib.get_close_matches(artifact_id, sorted(near), n=limit - len(exact), cutoff=0.6)
+    return exact + close
+
+
+def _bad_node(artifact_id: str, problem: str) -> InputError:
+    return InputError(
+        f"Artifact {artifact_id!r}: {problem}.",
+        hint="Run `lineage validate` on the lineage file for a full report.",
+    )
+
+
+def node_from_document(artifact_id: str, raw: Any) -> LineageNode:
+    """Decode one node of the lineage file format into a :class:`LineageNode`.
+
+    Raises
+    ------
+    InputError
+        When a field is missing or has the wrong type, naming the artifact and field.
+
+    Examples
+    --------
+    >>> raw = {"version": "1", "status": "fresh", "inputs": ["x"], "transformation": "t",
+    ...        "provenance": {"agent": "a", "workflow": "w", "stage": "s",
+    ...                       "timestamp": "2026-01-01T00:00:00Z"}}
+    >>> node_from_document("y", raw).provenance.timestamp.year
+    2026
+    """
+    if not isinstance(raw, dict):
+        raise _bad_node(artifact_id, f"expected an object, found {type(raw).__name__}")
+    prov = raw.get("provenance")
+    if not isinstance(prov, dict):
+        raise _bad_node(artifact_id, "`provenance` must be an object")
+    try:
+        provenance = ProvenanceRecord(
+            agent=str(prov.get("agent") or ""),
+            workflow=str(prov.get("workflow") or ""),
+            stage=str(prov.get("stage") or ""),
+            timestamp=parse_timestamp(
+                prov.get("timestamp"),  # type: ignore[arg-type]  # non-strings are rejected inside
+                what=f"artifact {artifact_id!r}: provenance.timestamp",
+            ),
+            tool=prov.get("tool"),
+            environment=prov.get("environment"),
+        )
+        status = ArtifactStatus(raw.get("status", ArtifactStatus.UNKNOWN.value))
+    except ValueError as exc:
+        if isinstance(exc, LineageError):
+            raise
+        raise _bad_node(artifact_id, f"unknown status {raw.get('status')!r}") from None
+    inputs = raw.get("inputs", [])
+    if not isinstance(inputs, list) or not all(isinstance(i, str) for i in inputs):
+        raise _bad_node(artifact_id, "`inputs` must be a list of artifact ids")
+    metadata = raw.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise _bad_node(artifact_id, "`metadata` must be an object")
+    return LineageNode(
+        artifact_id=artifact_id,
+        version=str(raw.get("version", "")),
+        provenance=provenance,
+        inputs=list(inputs),
+        transformation=str(raw.get("transformation") or ""),
+        status=status,
+        metadata=metadata,
+    )
+
+
+def node_to_document(node: LineageNode) -> dict[str, Any]:
+    """Encode a :class:`LineageNode` as one node of the lineage file format.
+
+    Examples
+    --------
+    >>> prov = ProvenanceRecord("a", "w", "s", parse_timestamp("2026-01-01"))
+    >>> node_to_document(LineageNode("y", "1", prov, [], "t"))["provenance"]["timestamp"]
+    '2026-01-01T00:00:00Z'
+    """
+    p = node.provenance
+    return {
+        "version": node.version,
+        "status": node.status.value,
+        "provenance": {
+            "agent": p.agent,
+            "workflow": p.workflow,
+            "stage": p.stage,
+            "timestamp": format_timestamp(p.timestamp),
+            "tool": p.tool,
+            "environment": p.environment,
+        },
+        "inputs": list(node.inputs),
+        "transformation": node.transformation,
+        "metadata": node.metadata,
+    }
+
+
+def edge_from_document(raw: Any, position: int) -> LineageEdge:
+    """Decode one edge (``position`` is its 0-based index, for messages).
+
+    Examples
+    --------
+    >>> edge_from_document({"source": "a", "target": "b", "type": "copied"}, 0).transformation_type
+    <TransformationType.COPIED: 'copied'>
+    """
+    if not isinstance(raw, dict):
+        raise InputError(f"Edge #{position}: expected an object, found {type(raw).__name__}.")
+    source, target = raw.get("source"), raw.get("target")
+    if not isinstance(source, str) or not isinstance(target, str):
+        raise InputError(f"Edge #{position}: `source` and `target` must be artifact ids.")
+    try:
+        kind = TransformationType(raw.get("type", TransformationType.DERIVED.value))
+    except ValueError:
+        raise InputError(
+            f"Edge #{position} ({source} -> {target}): unknown transformation type {raw.get('type')!r}.",
+            hint="Use one of: " + ", ".join(t.value for t in TransformationType) + ".",
+        ) from None
+    metadata = raw.get("metadata") or {}
+    return LineageEdge(source, target, kind, str(raw.get("description") or ""), metadata)
+
+
+def edge_to_document(edge: LineageEdge) -> dict[str, Any]:
+    """Encode a :class:`LineageEdge` as one edge of the lineage file format.
+
+    Examples
+    --------
+    >>> edge_to_document(LineageEdge("a", "b"))["type"]
+    'derived'
+    """
+    return {
+        "source": edge.source,
+        "target": edge.target,
+        "type": edge.transformation_type.value,
+        "description": edge.description,
+        "metadata": edge.metadata,
+    }
+
+
+class _NodeMap(MutableMapping[str, LineageNode]):
+    """Artifact id -> node, decoding each raw JSON node the first time it is read.
+
+    A query on a large file touches a few nodes; decoding all of them up front would
+    cost more than parsing the file.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: dict[str, Any]) -> None:
+        self._items = items
+
+    def __getitem__(self, artifact_id: str) -> LineageNode:
+        value = self._items[artifact_id]
+        if type(value) is not LineageNode:
+            value = node_from_document(artifact_id, value)
+            self._items[artifact_id] = value
+        return value
+
+    def __setitem__(self, artifact_id: str, node: LineageNode) -> None:
+        self._items[artifact_id] = node
+
+    def __delitem__(self, artifact_id: str) -> None:
+        del self._items[artifact_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, artifact_id: object) -> bool:
+        return artifact_id in self._items
+
+    def raw_inputs(self, artifact_id: str) -> Sequence[str]:
+        """The node's input ids without decoding the rest of it."""
+        value = self._items[artifact_id]
+        if type(value) is LineageNode:
+            return value.inputs
+        inputs = value.get("inputs", ()) if isinstance(value, dict) else ()
+        if not isinstance(inputs, list):
+            raise _bad_node(artifact_id, "`inputs` must be a list of artifact ids")
+        return inputs
+
+
+def _index(pairs: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    return {key: tuple(sorted(set(values))) for key, values in pairs.items()}
+
+
+class LineageGraph:
+    """Artifacts (nodes) and the edges between them, indexed by parents and children.
+
+    Node ``inputs`` and edges are kept in agreement: an input with no edge gets an
+    implicit ``derived`` edge, and an edge adds its source to the target's inputs.
+    Indexes are built on first use, in O(V + E), and neighbour lists are sorted.
+
+    Examples
+    --------
+    >>> from lineage_cli.model import parse_timestamp
+    >>> g = LineageGraph()
+    >>> t = parse_timestamp("2026-01-01")
+    >>> for aid, inputs in [("raw", []), ("clean", ["raw"]), ("report", ["clean"])]:
+    ...     g.add_node(LineageNode(aid, "1", ProvenanceRecord("bot", "wf", "s", t), inputs, ""))
+    >>> g.parents("report")
+    ('clean',)
+    >>> [(e.source, e.target) for e in g.edges]
+    [('raw', 'clean'), ('clean', 'report')]
+    """
+
+    def __init__(
+        self,
+        nodes: Iterable[LineageNode] = (),
+        edges: Iterable[LineageEdge] = (),
+        *,
+        version: str = FORMAT_VERSION,
+        built_at: datetime | None = None,
+    ) -> None:
+        self.version = version
+        self.built_at = built_at
+        self.nodes: _NodeMap = _NodeMap({n.artifact_id: n for n in nodes})
+        self._raw_edges: list[Any] = []
+        self._explicit: list[LineageEdge] | None = list(edges)
+        self._edges_cache: list[LineageEdge] | None = None
+        self._parents: dict[str, tuple[str, ...]] | None = None
+        self._children: dict[str, tuple[str, ...]] | None = None
+        self._first_edge: dict[tuple[str, str], LineageEdge] | None = None
+
+    # -- construction -------------------------------------------------------------
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> LineageGraph:
+        """Build a graph from a parsed lineage file without decoding every node.
+
+        Raises
+        ------
+        InputError
+            When the top level is not a lineage document.
+
+        Examples
+        --------
+        >>> doc = {"version": "1.0", "built_at": "2026-01-01T00:00:00Z", "nodes": {}, "edges": []}
+        >>> len(LineageGraph.from_document(doc).nodes)
+        0
+        """
+        if not isinstance(document, Mapping):
+            raise InputError("A lineage file must hold a JSON object at the top level.")
+        nodes = document.get("nodes", {})
+        edges = document.get("edges", [])
+        if not isinstance(nodes, dict):
+            raise InputError("`nodes` must be an object keyed by artifact id.")
+        if not isinstance(edges, list):
+            raise InputError("`edges` must be a list.")
+        built_at_text = document.get("built_at")
+        graph = cls(version=str(document.get("version", FORMAT_VERSION)))
+        if built_at_text:
+            graph.built_at = parse_timestamp(built_at_text, what="built_at")
+        graph.nodes = _NodeMap(nodes)
+        graph._raw_edges = edges
+        graph._explicit = None
+        return graph
+
+    def to_document(self) -> dict[str, Any]:
+        """Encode the graph in the lineage file format (implicit edges made explicit).
+
+        Examples
+        --------
+        >>> sorted(LineageGraph().to_document())
+        ['built_at', 'edges', 'nodes', 'version']
+        """
+        return {
+            "version": self.version,
+            "built_at": format_timestamp(self.built_at) if self.built_at else None,
+            "nodes": {aid: node_to_document(self.node_with_inputs(aid)) for aid in self.nodes},
+            "edges": [edge_to_document(e) for e in self.edges],
+        }
+
+    # -- mutation -----------------------------------------------------------------
+
+    def _invalidate(self) -> None:
+        self._edges_cache = None
+        self._parents = None
+        self._children = None
+        self._first_edge = None
+
+    def _explicit_edges(self) -> list[LineageEdge]:
+        if self._explicit is None:
+            self._explicit = [edge_from_document(e, i) for i, e in enumerate(self._raw_edges)]
+            self._raw_edges = []
+        return self._explicit
+
+    def add_node(self, node: LineageNode) -> None:
+        """Add an artifact, replacing any earlier record with the same id."""
+        self.nodes[node.artifact_id] = node
+        self._invalidate()
+
+    def add_edge(self, edge: LineageEdge) -> None:
+        """Add an edge; its source joins the target's inputs when the node view is read."""
+        self._explicit_edges().append(edge)
+        self._invalidate()
+
+    def remove_node(self, artifact_id: str) -> None:
+        """Remove an artifact and every edge into or out of it."""
+        del self.nodes[artifact_id]
+        self._explicit = [e for e in self._explicit_edges() if artifact_id not in (e.source, e.target)]
+        self._invalidate()
+
+    def remove_input_edges(self, artifact_id: str) -> None:
+        """Remove every edge into ``artifact_id`` (used when a newer record replaces it)."""
+        self._explicit = [e for e in self._explicit_edges() if e.target != artifact_id]
+        self._invalidate()
+
+    # -- reading ------------------------------------------------------------------
+
+    @property
+    def edges(self) -> list[LineageEdge]:
+        """Every edge: the explicit ones in file order, then implicit ones from ``inputs``."""
+        if self._edges_cache is None:
+            explicit = self._explicit_edges()
+            seen = {(e.source, e.target) for e in explicit}
+            implicit = [
+                LineageEdge(src, aid, TransformationType.DERIVED, IMPLICIT_EDGE_DESCRIPTION)
+                for aid in self.nodes
+                for src in self.nodes.raw_inputs(aid)
+                if (src, aid) not in seen
+            ]
+            self._edges_cache = explicit + implicit
+        return self._edges_cache
+
+    def _edge_pairs(self) -> Iterator[tuple[str, str]]:
+        # Read endpoints straight from the raw JSON when edges are not decoded yet:
+        # building the index must not pay for decoding every edge.
+        if self._explicit is None:
+            for position, raw in enumerate(self._raw_edges):
+                try:
+                    yield raw["source"], raw["target"]
+                except (TypeError, KeyError):
+                    edge_from_document(raw, position)  # raises the precise error
+                    raise
+        else:
+            for edge in self._explicit:
+                yield edge.source, edge.target
+        for aid in self.nodes:
+            for src in self.nodes.raw_inputs(aid):
+                yield src, aid
+
+    def _build_indexes(self) -> None:
+        parents: dict[str, list[str]] = {}
+        children: dict[str, list[str]] = {}
+        for source, target in self._edge_pairs():
+            parents.setdefault(target, []).append(source)
+            children.setdefault(source, []).append(target)
+        self._parents = _index(parents)
+        self._children = _index(children)
+
+    def parents(self, artifact_id: str) -> tuple[str, ...]:
+        """One-hop upstream artifact ids, sorted."""
+        if self._parents is None:
+            self._build_indexes()
+        assert self._parents is not None
+        return self._parents.get(artifact_id, ())
+
+    def children(self, artifact_id: str) -> tuple[str, ...]:
+        """One-hop downstream artifact ids, sorted."""
+        if self._children is None:
+            self._build_indexes()
+        assert self._children is not None
+        return self._children.get(artifact_id, ())
+
+    def node(self, artifact_id: str) -> LineageNode | None:
+        """The artifact's record, or ``None`` if it appears only as an edge endpoint."""
+        return self.nodes.get(artifact_id)
+
+    def node_with_inputs(self, artifact_id: str) -> LineageNode:
+        """The node, with every edge source listed in ``inputs`` (consistency rule)."""
+        node = self.nodes[artifact_id]
+        listed = set(node.inputs)
+        missing = [p for p in self.parents(artifact_id) if p not in listed]
+        if missing:
+            node.inputs = [*node.inputs, *missing]
+        return node
+
+    def edge(self, source: str, target: str) -> LineageEdge | None:
+        """The first edge from ``source`` to ``target`` (explicit before implicit)."""
+        if self._first_edge is None:
+            first: dict[tuple[str, str], LineageEdge] = {}
+            for e in self.edges:
+                first.setdefault((e.source, e.target), e)
+            self._first_edge = first
+        return self._first_edge.get((source, target))
+
+    def artifact_ids(self) -> list[str]:
+        """Every known id (nodes and edge endpoints), sorted."""
+        if self._parents is None or self._children is None:
+            self._build_indexes()
+        assert self._parents is not None and self._children is not None
+        return sorted(set(self.nodes) | self._parents.keys() | self._children.keys())
+
+    def __contains__(self, artifact_id: object) -> bool:
+        if artifact_id in self.nodes:
+            return True
+        if self._parents is None or self._children is None:
+            self._build_indexes()
+        assert self._parents is not None and self._children is not None
+        return artifact_id in self._parents or artifact_id in self._children
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def require(self, artifact_id: str) -> str:
+        """Return ``artifact_id`` if known, else raise with close-match suggestions.
+
+        Examples
+        --------
+        >>> LineageGraph().require("x")
+        Traceback (most recent call last):
+        ...
+        lineage_cli.errors.UnknownArtifactError: Unknown artifact 'x'. ...
+        """
+        if artifact_id in self:
+            return artifact_id
+        raise UnknownArtifactError(artifact_id, suggest_ids(artifact_id, self.artifact_ids()))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LineageGraph):
+            return NotImplemented
+        return self.to_document() == other.to_document()
+
+    __hash__ = None  # type: ignore[assignment]

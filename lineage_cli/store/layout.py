@@ -1,0 +1,57 @@
+"""Where things live in a store directory, and how the store directory is chosen."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["DEFAULT_STORE", "STORE_ENV", "StorePaths", "resolve_store"]
+
+DEFAULT_STORE = ".lineage"
+STORE_ENV = "LINEAGE_STORE"
+
+
+@dataclass(frozen=True, slots=True)
+class StorePaths:
+    """The files of one store directory.
+
+    Examples
+    --------
+    >>> StorePaths(Path("s")).graph.as_posix()
+    's/lineage.json'
+    """
+
+    root: Path
+
+    @property
+    def events(self) -> Path:
+        """The append-only event log, one JSON event per line."""
+        return self.root / "events.jsonl"
+
+    @property
+    def graph(self) -> Path:
+        """The built lineage file."""
+        return self.root / "lineage.json"
+
+    @property
+    def snapshots(self) -> Path:
+        """The directory of snapshots for time travel."""
+        return self.root / "snapshots"
+
+    @property
+    def index(self) -> Path:
+        """The query index built beside ``lineage.json``."""
+        return self.root / "index.sqlite"
+
+
+def resolve_store(explicit: str | os.PathLike[str] | None = None) -> StorePaths:
+    """The store directory: ``explicit``, else ``$LINEAGE_STORE``, else ``.lineage/``.
+
+    Examples
+    --------
+    >>> resolve_store("/tmp/x").root.as_posix()
+    '/tmp/x'
+    """
+    chosen = explicit or os.environ.get(STORE_ENV) or DEFAULT_STORE
+    return StorePaths(Path(chosen))

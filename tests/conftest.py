@@ -1,0 +1,42 @@
+"""Shared fixtures: a small graph builder and paths to the shipped graphs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from lineage_cli.graph import LineageGraph
+from lineage_cli.model import LineageNode, ProvenanceRecord, parse_timestamp
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_GRAPHS = REPO / "sample_graphs"
+REAL_GRAPHS = REPO.parent / "shared" / "real-graphs"
+
+
+def make_graph(
+    pairs: Iterable[tuple[str, str]],
+    extra_nodes: Iterable[str] = (),
+    workflow_of: dict[str, str] | None = None,
+) -> LineageGraph:
+    """A graph from (source, target) pairs; every endpoint becomes a node."""
+    inputs: dict[str, list[str]] = {}
+    for node in extra_nodes:
+        inputs.setdefault(node, [])
+    for source, target in pairs:
+        inputs.setdefault(source, [])
+        inputs.setdefault(target, []).append(source)
+    when = parse_timestamp("2026-01-01T00:00:00Z")
+    graph = LineageGraph(built_at=when)
+    for artifact_id, parents in inputs.items():
+        workflow = (workflow_of or {}).get(artifact_id, "wf")
+        provenance = ProvenanceRecord("agent", workflow, "stage", when)
+        graph.add_node(LineageNode(artifact_id, "1", provenance, parents, "t"))
+    return graph
+
+
+@pytest.fixture
+def diamond() -> LineageGraph:
+    """a -> b, a -> c, b -> d, c -> d."""
+    return make_graph([("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")])
