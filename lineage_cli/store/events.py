@@ -1,0 +1,214 @@
+"""The event log: the schema of one lineage event, locked one-line appends, and a tolerant reader."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+
+from lineage_cli.errors import LineageFileError
+from lineage_cli.model import format_timestamp, utc_now
+
+__all__ = [
+    "EVENT_KINDS",
+    "EVENT_SCHEMA_VERSION",
+    "KIND_ARTIFACT",
+    "KIND_FLOW_COMPLETED",
+    "KIND_FLOW_FAILED",
+    "KIND_FLOW_STARTED",
+    "LogProblem",
+    "append_events",
+    "encode_event",
+    "new_event",
+    "read_events",
+]
+
+EVENT_SCHEMA_VERSION: Final = 1
+"""Written as ``"schema"`` in every event; readers reject events from a newer schema."""
+
+KIND_ARTIFACT: Final = "artifact_recorded"
+KIND_FLOW_STARTED: Final = "flow_started"
+KIND_FLOW_COMPLETED: Final = "flow_completed"
+KIND_FLOW_FAILED: Final = "flow_failed"
+EVENT_KINDS: Final = frozenset({KIND_ARTIFACT, KIND_FLOW_STARTED, KIND_FLOW_COMPLETED, KIND_FLOW_FAILED})
+
+# One event, one line (see README, "The store"):
+#
+#   common:   schema (int), event_id (str, unique; a re-import with the same id adds nothing),
+#             kind (one of EVENT_KINDS), time (ISO-8601 UTC, "Z"), lineage_id (str),
+#             parent_lineage_id (str | null: the enclosing flow, for nested flows)
+#   flow_*:   source, job_id, workflow, stage, agent (str | null), attributes (object),
+#             error (str, flow_failed only)
+#   artifact_recorded:
+#             artifact_id, version (str), artifact_kind (str | null), inputs (list of ids),
+#             transformation (str), transformation_type (TransformationType value),
+#             metadata (object), agent, workflow, stage, tool, environment (str | null)
+
+
+def new_event(kind: str, *, lineage_id: str, **fields: Any) -> dict[str, Any]:
+    """Return a new event with the common fields filled in (id, schema, time now).
+
+    Examples
+    --------
+    >>> e = new_event(KIND_FLOW_STARTED, lineage_id="L1", workflow="wf")
+    >>> (e["schema"], e["kind"], e["lineage_id"], e["workflow"])
+    (1, 'flow_started', 'L1', 'wf')
+    """
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"unknown event kind {kind!r}")
+    event: dict[str, Any] = {
+        "schema": EVENT_SCHEMA_VERSION,
+        "event_id": uuid.uuid4().hex,
+        "kind": kind,
+        "time": format_timestamp(utc_now()),
+        "lineage_id": lineage_id,
+        "parent_lineage_id": None,
+    }
+    event.update(fields)
+    return event
+
+
+def encode_event(event: dict[str, Any]) -> bytes:
+    """Encode one event as one JSON line (newline included).
+
+    Examples
+    --------
+    >>> encode_event({"a": 1}).splitlines()
+    [b'{"a":1}']
+    """
+    return orjson.dumps(event) + b"\n"
+
+
+def append_events(log: str | os.PathLike[str], events: Iterable[dict[str, Any]]) -> int:
+    """Append events to the log under an exclusive lock; return how many were written.
+
+    All lines go out in one ``write`` on an ``O_APPEND`` descriptor while ``flock`` is
+    held, so concurrent writers (threads or processes) never interleave partial lines.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> log = pathlib.Path(tempfile.mkdtemp()) / "events.jsonl"
+    >>> append_events(log, [new_event(KIND_FLOW_STARTED, lineage_id="L")])
+    1
+    """
+    payload = b"".join(encode_event(e) for e in events)
+    if not payload:
+        return 0
+    path = Path(log)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            written = 0
+            view = memoryview(payload)
+            while written < len(payload):  # a regular file writes it all at once; loop for safety
+                written += os.write(fd, view[written:])
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+    return payload.count(b"\n")
+
+
+@dataclass(frozen=True, slots=True)
+class LogProblem:
+    """A line of the log that was skipped: where, and why."""
+
+    path: str
+    line: int
+    problem: str
+    torn: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.path}, line {self.line}: {self.problem}"
+
+
+def _check_event(event: Any) -> str | None:
+    if not isinstance(event, dict):
+        return "an event must be a JSON object"
+    schema = event.get("schema")
+    if not isinstance(schema, int):
+        return "the event has no integer `schema` field"
+    if schema > EVENT_SCHEMA_VERSION:
+        return f"event schema {schema} is newer than this lineage ({EVENT_SCHEMA_VERSION}); upgrade lineage"
+    if event.get("kind") not in EVENT_KINDS:
+        return f"unknown event kind {event.get('kind')!r}"
+    if not isinstance(event.get("lineage_id"), str) or not isinstance(event.get("time"), str):
+        return "the event needs string `lineage_id` and `time` fields"
+    if event["kind"] == KIND_ARTIFACT and not isinstance(event.get("artifact_id"), str):
+        return "an artifact event needs a string `artifact_id`"
+    return None
+
+
+def read_events(
+    log: str | os.PathLike[str],
+    *,
+    skip_bad: bool = False,
+    on_problem: Callable[[LogProblem], None] | None = None,
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, event)`` for each event in the log, in order.
+
+    A torn last line (no trailing newline, not valid JSON: a writer died mid-append) is
+    reported through ``on_problem`` and skipped. Any other bad line raises
+    :class:`LineageFileError` naming its line, unless ``skip_bad`` is set, in which case it
+    is reported and skipped too. A missing log yields nothing.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> log = pathlib.Path(tempfile.mkdtemp()) / "events.jsonl"
+    >>> _ = append_events(log, [new_event(KIND_FLOW_STARTED, lineage_id="L")])
+    >>> with open(log, "ab") as f:
+    ...     _ = f.write(b'{"schema": 1, "ki')
+    >>> problems = []
+    >>> [n for n, _ in read_events(log, on_problem=problems.append)]
+    [1]
+    >>> problems[0].torn
+    True
+    """
+    path = Path(log)
+    name = str(log)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise LineageFileError(name, f"cannot be read ({exc.strerror})") from None
+    lines = data.split(b"\n")
+    ends_cleanly = lines[-1] == b""
+    if ends_cleanly:
+        lines.pop()
+    last = len(lines)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            event = orjson.loads(line)
+            problem = _check_event(event)
+        except orjson.JSONDecodeError as exc:
+            if number == last and not ends_cleanly:
+                if on_problem:
+                    on_problem(
+                        LogProblem(
+                            name, number, "torn last line (a writer stopped mid-append); skipped", torn=True
+                        )
+                    )
+                continue
+            problem = f"not valid JSON ({exc.msg}, column {exc.colno})"
+        if problem is None:
+            yield number, event
+            continue
+        if not skip_bad:
+            raise LineageFileError(
+                name, problem, line=number, hint="Fix or remove that line, or pass --skip-bad to skip it."
+            )
+        if on_problem:
+            on_problem(LogProblem(name, number, problem + "; skipped"))
