@@ -351,6 +351,31 @@ class LineageGraph:
         graph._explicit = None
         return graph
 
+    @classmethod
+    def from_pairs(
+        cls, pairs: Iterable[tuple[str, str]], *, workflow: str = "default", when: datetime | None = None
+    ) -> LineageGraph:
+        """Build a small graph from ``(source, target)`` pairs; handy in examples and tests.
+
+        Every endpoint becomes an artifact produced by agent ``"unknown"`` in ``workflow``.
+
+        Examples
+        --------
+        >>> g = LineageGraph.from_pairs([("raw", "clean"), ("clean", "report")])
+        >>> sorted(g.nodes), g.children("raw")
+        (['clean', 'raw', 'report'], ('clean',))
+        """
+        moment = when or parse_timestamp("1970-01-01")
+        inputs: dict[str, list[str]] = {}
+        for source, target in pairs:
+            inputs.setdefault(source, [])
+            inputs.setdefault(target, []).append(source)
+        graph = cls(built_at=moment)
+        for artifact_id, parents in inputs.items():
+            provenance = ProvenanceRecord("unknown", workflow, "", moment)
+            graph.nodes[artifact_id] = LineageNode(artifact_id, "1", provenance, parents, "")
+        return graph
+
     def to_document(self) -> dict[str, Any]:
         """Encode the graph in the lineage file format (implicit edges made explicit).
 
