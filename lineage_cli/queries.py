@@ -16,6 +16,7 @@ from lineage_cli.graph import GraphView
 from lineage_cli.model import ArtifactStatus, LineageNode, TransformationType
 
 __all__ = [
+    "CommonAncestry",
     "CrossWorkflowLink",
     "Direction",
     "EdgeRef",
@@ -24,6 +25,7 @@ __all__ = [
     "analyze_impact",
     "ancestors",
     "common_ancestors",
+    "common_ancestry",
     "cross_workflow_links",
     "descendants",
     "lowest_common_ancestors",
@@ -412,7 +414,36 @@ def lowest_common_ancestors(graph: GraphView, a: str, b: str) -> list[str]:
     >>> common_ancestors(g, "a", "b"), lowest_common_ancestors(g, "a", "b")
     (['root', 'shared'], ['shared'])
     """
-    common = set(common_ancestors(graph, a, b))
+    return common_ancestry(graph, a, b).lowest
+
+
+@dataclass(frozen=True, slots=True)
+class CommonAncestry:
+    """The common ancestors of two artifacts, and which of them are lowest."""
+
+    a: str
+    b: str
+    common: list[str]
+    """Every common ancestor, sorted (:func:`common_ancestors`)."""
+    lowest: list[str]
+    """The lowest ones, sorted (:func:`lowest_common_ancestors`)."""
+
+
+def common_ancestry(graph: GraphView, a: str, b: str) -> CommonAncestry:
+    """Common ancestors of ``a`` and ``b`` and the lowest of them, in one call.
+
+    Examples
+    --------
+    >>> from lineage_cli.graph import LineageGraph
+    >>> g = LineageGraph.from_pairs([("root", "x"), ("x", "a"), ("x", "b"), ("root", "b")])
+    >>> common_ancestry(g, "a", "b")
+    CommonAncestry(a='a', b='b', common=['root', 'x'], lowest=['x'])
+    """
+    common = common_ancestors(graph, a, b)
+    return CommonAncestry(a, b, common, _lowest(graph, set(common), a, b))
+
+
+def _lowest(graph: GraphView, common: set[str], a: str, b: str) -> list[str]:
     if not common:
         return []
     # Every artifact on a path between two common ancestors is itself a common
