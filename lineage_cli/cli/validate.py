@@ -24,13 +24,15 @@ def _plural(count: int, noun: str) -> str:
 
 
 def _summary(report: ValidationReport, strict: bool) -> str:
-    size = f"{report.artifacts} artifacts, {report.edges} edges"
+    size = f" ({report.artifacts} artifacts, {report.edges} edges)"
+    if any(f.code == "malformed-json" for f in report.findings):
+        size = ""  # nothing was read, so there is nothing to count
     if not report.findings:
-        return f"{report.source}: valid ({size})."
+        return f"{report.source}: valid{size}."
     counts = f"{_plural(report.errors, 'error')}, {_plural(report.warnings, 'warning')}"
     verdict = "valid" if report.ok(strict) else "invalid"
     note = " (warnings count as errors with --strict)" if strict and report.warnings else ""
-    return f"{report.source}: {verdict}, {counts}{note} ({size})."
+    return f"{report.source}: {verdict}, {counts}{note}{size}."
 
 
 def _render(reports: list[ValidationReport], strict: bool) -> None:
