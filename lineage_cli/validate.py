@@ -12,7 +12,7 @@ from typing import Any, Literal
 import orjson
 
 from lineage_cli.errors import LineageError
-from lineage_cli.lineagefile import STDIN, read_bytes
+from lineage_cli.lineagefile import STDIN, gc_paused, read_bytes
 from lineage_cli.model import ArtifactStatus, TransformationType, parse_timestamp
 
 __all__ = [
@@ -205,11 +205,34 @@ _RFC3339 = re.compile(
 )
 
 
+Text = str | Callable[[], str]
+"""A message part, or a function that builds it: most values are fine, so most text is never built."""
+
+
+def _text(text: Text) -> str:
+    return text if isinstance(text, str) else text()
+
+
+def _timestamp_problem(value: str) -> tuple[str, str] | None:
+    """The finding code and the end of its message for a bad timestamp, or ``None`` if it is fine."""
+    match = _RFC3339.match(value)
+    if match is None:
+        return "bad-timestamp", "which is not an RFC 3339 date-time; write it like 2026-01-31T12:00:00Z."
+    if match.group("zone") is None:
+        return "naive-timestamp", "which has no timezone, so it is ambiguous; add Z for UTC or an offset."
+    try:
+        parse_timestamp(value)
+    except LineageError:
+        return "bad-timestamp", "which is not a real date and time."
+    return None
+
+
 class _Checker:
     """Collects findings while walking one parsed document."""
 
     def __init__(self, report: ValidationReport) -> None:
         self.report = report
+        self.good_times: set[str] = set()  # timestamps already checked: files repeat them a lot
 
     def add(
         self,
@@ -224,91 +247,72 @@ class _Checker:
         self.report.findings.append(Finding(severity, code, path, message, artifact, edge))
 
     def expect(
-        self, value: Any, want: Callable[[Any], bool], what: str, path: str, subject: str, **where: Any
+        self, value: Any, want: Callable[[Any], bool], what: str, path: Text, subject: Text, **where: Any
     ) -> bool:
         """Add a ``wrong-type`` finding unless ``want(value)``; return whether it was fine."""
         if want(value):
             return True
-        self.add("wrong-type", path, f"{subject} must be {what}, not {_type_name(value)}.", **where)
+        message = f"{_text(subject)} must be {what}, not {_type_name(value)}."
+        self.add("wrong-type", _text(path), message, **where)
         return False
 
     def fields(
         self,
         obj: dict[str, Any],
         path: str,
-        subject: str,
-        required: Sequence[str],
-        known: Sequence[str],
+        subject: Text,
+        required: frozenset[str],
+        known: frozenset[str],
         **where: Any,
     ) -> None:
         """Report required fields that are missing and fields the format does not define."""
-        for name in required:
-            if name not in obj:
-                self.add("missing-field", path, f"{subject} has no `{name}` field.", **where)
-        for name in obj:
-            if name not in known:
-                self.add(
-                    "unknown-field",
-                    _member(path, name),
-                    f"{subject} has a field `{name}` that the format does not define; "
-                    "move free-form data into `metadata`.",
-                    **where,
-                )
+        keys = obj.keys()
+        if required <= keys and keys <= known:
+            return
+        for name in sorted(required - keys):
+            self.add("missing-field", path, f"{_text(subject)} has no `{name}` field.", **where)
+        for name in keys - known:
+            self.add(
+                "unknown-field",
+                _member(path, name),
+                f"{_text(subject)} has a field `{name}` that the format does not define; "
+                "move free-form data into `metadata`.",
+                **where,
+            )
 
-    def timestamp(self, value: Any, path: str, subject: str, **where: Any) -> None:
+    def timestamp(self, value: Any, path: Text, subject: Text, **where: Any) -> None:
         """Check an RFC 3339 date-time with a timezone."""
         if not self.expect(value, _is_str, "an RFC 3339 timestamp string", path, subject, **where):
             return
-        match = _RFC3339.match(value)
-        if match is None:
-            self.add(
-                "bad-timestamp",
-                path,
-                f"{subject} is {_quote(value)}, which is not an RFC 3339 date-time; "
-                "write it like 2026-01-31T12:00:00Z.",
-                **where,
-            )
+        if value in self.good_times:
             return
-        if match.group("zone") is None:
-            self.add(
-                "naive-timestamp",
-                path,
-                f"{subject} is {_quote(value)}, which has no timezone, so it is ambiguous; "
-                "add Z for UTC or an offset.",
-                **where,
-            )
+        problem = _timestamp_problem(value)
+        if problem is None:
+            self.good_times.add(value)
             return
-        try:
-            parse_timestamp(value)
-        except LineageError:
-            self.add(
-                "bad-timestamp",
-                path,
-                f"{subject} is {_quote(value)}, which is not a real date and time.",
-                **where,
-            )
+        code, why = problem
+        self.add(code, _text(path), f"{_text(subject)} is {_quote(value)}, {why}", **where)
 
-    def artifact_id(self, value: Any, path: str, subject: str, **where: Any) -> bool:
+    def artifact_id(self, value: Any, path: Text, subject: Text, **where: Any) -> bool:
         """Check that an id is a non-empty string; return whether it is usable."""
-        if not self.expect(
-            value, lambda v: isinstance(v, str), "an artifact id string", path, subject, **where
-        ):
-            return False
-        if value == "":
-            self.add("empty-id", path, f"{subject} is the empty string, which names no artifact.", **where)
-            return False
-        return True
+        if isinstance(value, str) and value:
+            return True
+        if self.expect(value, _is_str, "an artifact id string", path, subject, **where):
+            message = f"{_text(subject)} is the empty string, which names no artifact."
+            self.add("empty-id", _text(path), message, **where)
+        return False
 
 
 _STATUSES = [s.value for s in ArtifactStatus]
 _TYPES = [t.value for t in TransformationType]
-_TOP_FIELDS = ("$schema", "version", "built_at", "nodes", "edges")
-_NODE_FIELDS = ("version", "status", "provenance", "inputs", "transformation", "metadata")
-_NODE_REQUIRED = ("version", "status", "provenance", "inputs", "transformation")
-_PROV_FIELDS = ("agent", "workflow", "stage", "timestamp", "tool", "environment")
-_PROV_REQUIRED = ("agent", "workflow", "stage", "timestamp")
-_EDGE_FIELDS = ("source", "target", "type", "description", "metadata")
-_EDGE_REQUIRED = ("source", "target", "type")
+_TOP_FIELDS = frozenset(("$schema", "version", "built_at", "nodes", "edges"))
+_TOP_REQUIRED = frozenset(("version", "nodes", "edges"))
+_NODE_FIELDS = frozenset(("version", "status", "provenance", "inputs", "transformation", "metadata"))
+_NODE_REQUIRED = frozenset(("version", "status", "provenance", "inputs", "transformation"))
+_PROV_FIELDS = frozenset(("agent", "workflow", "stage", "timestamp", "tool", "environment"))
+_PROV_REQUIRED = frozenset(("agent", "workflow", "stage", "timestamp"))
+_EDGE_FIELDS = frozenset(("source", "target", "type", "description", "metadata"))
+_EDGE_REQUIRED = frozenset(("source", "target", "type"))
 
 
 def _is_str(value: Any) -> bool:
@@ -324,7 +328,7 @@ def _is_dict(value: Any) -> bool:
 
 
 def _check_top(check: _Checker, document: dict[str, Any]) -> None:
-    check.fields(document, "$", "The lineage file", ("version", "nodes", "edges"), _TOP_FIELDS)
+    check.fields(document, "$", "The lineage file", _TOP_REQUIRED, _TOP_FIELDS)
     if "$schema" in document:
         check.expect(document["$schema"], _is_str, "a string", "$['$schema']", "`$schema`")
     version = document.get("version")
@@ -342,7 +346,7 @@ def _check_top(check: _Checker, document: dict[str, Any]) -> None:
 
 def _check_metadata(check: _Checker, metadata: Any, path: str, artifact_id: str) -> None:
     where: dict[str, Any] = {"artifact": artifact_id}
-    if not check.expect(metadata, _is_dict, "an object", path, _of("metadata", artifact_id), **where):
+    if not check.expect(metadata, _is_dict, "an object", path, lambda: _of("metadata", artifact_id), **where):
         return
     score = metadata.get("quality_score")
     if "quality_score" in metadata and not (_is_number(score) and 0 <= score <= 1):
@@ -387,7 +391,10 @@ def _check_node(check: _Checker, artifact_id: str, node: Any) -> list[str]:
     """Check one node; return its usable input ids (strings, non-empty, deduplicated)."""
     path = _node_path(artifact_id)
     where: dict[str, Any] = {"artifact": artifact_id}
-    subject = f"Artifact {_quote(artifact_id)}"
+
+    def subject() -> str:
+        return f"Artifact {_quote(artifact_id)}"
+
     if artifact_id == "":
         check.add("empty-id", path, "An artifact's id is the empty string, which names no artifact.", **where)
     if not check.expect(node, _is_dict, "an object", path, subject, **where):
@@ -396,37 +403,51 @@ def _check_node(check: _Checker, artifact_id: str, node: Any) -> list[str]:
     for name in ("version", "transformation"):
         if name in node:
             check.expect(
-                node[name], _is_str, "a string", _member(path, name), _of(name, artifact_id), **where
+                node[name],
+                _is_str,
+                "a string",
+                lambda: _member(path, name),  # noqa: B023  (used at once, inside this iteration)
+                lambda: _of(name, artifact_id),  # noqa: B023
+                **where,
             )
     status = node.get("status")
     if "status" in node and status not in _STATUSES:
         check.add(
             "unknown-status",
             _member(path, "status"),
-            f"{subject} has unknown status {_quote(str(status))}; use one of: {', '.join(_STATUSES)}.",
+            f"{subject()} has unknown status {_quote(str(status))}; use one of: {', '.join(_STATUSES)}.",
             **where,
         )
     if "provenance" in node:
-        _check_provenance(check, node["provenance"], _member(path, "provenance"), artifact_id)
+        _check_provenance(check, node["provenance"], f"{path}.provenance", artifact_id)
     if "metadata" in node:
-        _check_metadata(check, node["metadata"], _member(path, "metadata"), artifact_id)
+        _check_metadata(check, node["metadata"], f"{path}.metadata", artifact_id)
     inputs = node.get("inputs", [])
-    inputs_path = _member(path, "inputs")
+    inputs_path = f"{path}.inputs"
     if not check.expect(
-        inputs, lambda v: isinstance(v, list), "a list", inputs_path, _of("inputs", artifact_id), **where
+        inputs,
+        lambda v: isinstance(v, list),
+        "a list",
+        inputs_path,
+        lambda: _of("inputs", artifact_id),
+        **where,
     ):
         return []
     usable: list[str] = []
     seen: set[str] = set()
     for position, input_id in enumerate(inputs):
-        item_path = f"{inputs_path}[{position}]"
-        if not check.artifact_id(input_id, item_path, _of(f"inputs[{position}]", artifact_id), **where):
+        if not check.artifact_id(
+            input_id,
+            lambda: f"{inputs_path}[{position}]",  # noqa: B023  (used at once, inside this iteration)
+            lambda: _of(f"inputs[{position}]", artifact_id),  # noqa: B023
+            **where,
+        ):
             continue
         if input_id in seen:
             check.add(
                 "duplicate-input",
-                item_path,
-                f"{subject} lists input {_quote(input_id)} more than once.",
+                f"{inputs_path}[{position}]",
+                f"{subject()} lists input {_quote(input_id)} more than once.",
                 **where,
             )
             continue
@@ -437,18 +458,17 @@ def _check_node(check: _Checker, artifact_id: str, node: Any) -> list[str]:
 
 def _check_provenance(check: _Checker, prov: Any, path: str, artifact_id: str) -> None:
     where: dict[str, Any] = {"artifact": artifact_id}
-    subject = _of("provenance", artifact_id)
-    if not check.expect(prov, _is_dict, "an object", path, subject, **where):
+    if not check.expect(prov, _is_dict, "an object", path, lambda: _of("provenance", artifact_id), **where):
         return
-    check.fields(prov, path, subject, _PROV_REQUIRED, _PROV_FIELDS, **where)
+    check.fields(prov, path, lambda: _of("provenance", artifact_id), _PROV_REQUIRED, _PROV_FIELDS, **where)
     for name in ("agent", "workflow", "stage"):
         if name in prov:
             check.expect(
                 prov[name],
                 _is_str,
                 "a string",
-                _member(path, name),
-                _of(f"provenance.{name}", artifact_id),
+                lambda: _member(path, name),  # noqa: B023  (used at once, inside this iteration)
+                lambda: _of(f"provenance.{name}", artifact_id),  # noqa: B023
                 **where,
             )
     for name in ("tool", "environment"):
@@ -457,13 +477,16 @@ def _check_provenance(check: _Checker, prov: Any, path: str, artifact_id: str) -
                 prov[name],
                 _is_optional_str,
                 "a string or null",
-                _member(path, name),
-                _of(f"provenance.{name}", artifact_id),
+                lambda: _member(path, name),  # noqa: B023  (used at once, inside this iteration)
+                lambda: _of(f"provenance.{name}", artifact_id),  # noqa: B023
                 **where,
             )
     if "timestamp" in prov:
         check.timestamp(
-            prov["timestamp"], _member(path, "timestamp"), _of("provenance.timestamp", artifact_id), **where
+            prov["timestamp"],
+            lambda: _member(path, "timestamp"),
+            lambda: _of("provenance.timestamp", artifact_id),
+            **where,
         )
 
 
@@ -653,24 +676,25 @@ class _PairsDict(dict[str, Any]):
 
     def __init__(self, pairs: list[tuple[str, Any]]) -> None:
         super().__init__(pairs)
+        counted: set[str] = set()
         self.duplicates: list[str] = []
-        if len(self) < len(pairs):
-            counted: set[str] = set()
-            for key, _ in pairs:
-                if key in counted and key not in self.duplicates:
-                    self.duplicates.append(key)
-                counted.add(key)
+        for key, _ in pairs:
+            if key in counted and key not in self.duplicates:
+                self.duplicates.append(key)
+            counted.add(key)
 
 
 def _duplicate_keys(data: bytes) -> Iterator[str]:
     """JSONPaths of every object member that appears twice (an iterative walk)."""
     found = False
 
-    def hook(pairs: list[tuple[str, Any]]) -> _PairsDict:
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         nonlocal found
-        obj = _PairsDict(pairs)
-        found = found or bool(obj.duplicates)
-        return obj
+        obj = dict(pairs)
+        if len(obj) == len(pairs):  # the common case stays a plain, cheap dict
+            return obj
+        found = True
+        return _PairsDict(pairs)
 
     try:
         tree = json.loads(data, object_pairs_hook=hook)
@@ -681,8 +705,8 @@ def _duplicate_keys(data: bytes) -> Iterator[str]:
     pending: list[tuple[str, Any]] = [("$", tree)]
     while pending:
         path, value = pending.pop()
-        if isinstance(value, _PairsDict):
-            for key in value.duplicates:
+        if isinstance(value, dict):
+            for key in getattr(value, "duplicates", ()):
                 yield _member(path, key)
             pending.extend((_member(path, k), v) for k, v in reversed(value.items()))
         elif isinstance(value, list):
@@ -748,6 +772,13 @@ def validate_bytes(data: bytes, source: str = "<bytes>") -> ValidationReport:
     >>> f.code, f.line, f.column
     ('malformed-json', 2, 12)
     """
+    # Parsing and checking allocate many small objects and free none: the cyclic
+    # collector would rescan them all again and again.
+    with gc_paused():
+        return _validate_bytes(data, source)
+
+
+def _validate_bytes(data: bytes, source: str) -> ValidationReport:
     try:
         document = orjson.loads(data) if data.strip() else None
     except orjson.JSONDecodeError as exc:
