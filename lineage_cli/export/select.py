@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shlex
 from collections import deque
 from dataclasses import dataclass
 
@@ -45,7 +46,7 @@ class Cut:
         --------
         >>> print(Cut(10, 12, 4, 3, "--max-nodes 4", "e").message(root=None))
         showing 4 of 10 artifacts and 3 of 12 edges (limit: --max-nodes 4), keeping those \
-breadth-first from the sources; to see the rest, export around an artifact with --root 'e' \
+breadth-first from the sources; to see the rest, export around an artifact with --root e \
 --both --depth 2, or raise --max-nodes (0 means no limit).
         """
         nearest = "nearest the root" if root is not None else "breadth-first from the sources"
@@ -57,7 +58,7 @@ breadth-first from the sources; to see the rest, export around an artifact with 
             f"showing {self.kept_nodes:,} of {self.total_nodes:,} artifacts and "
             f"{self.kept_edges:,} of {self.total_edges:,} edges (limit: {self.reason}), "
             f"keeping those {nearest}; to see the rest, export around an artifact with "
-            f"--root {self.first_cut!r} --both --depth 2, {other}."
+            f"--root {shlex.quote(self.first_cut)} --both --depth 2, {other}."
         )
 
 
@@ -74,10 +75,11 @@ def priority_order(
 ) -> list[str]:
     """The artifacts to export, most important first: the order in which a limit keeps them.
 
-    With a ``root``: the root, then its neighbourhood (``direction``, ``depth``) by hop
-    distance, ties by id. Without: breadth-first from the sources (artifacts with no
-    parents but with children), then what only cycles reach, then isolated artifacts;
-    so a cut keeps the top of the pipeline connected. Iterative and O(V + E).
+    With a ``root``: the root, then its ancestors (``upstream``), descendants
+    (``downstream``) or both, within ``depth`` hops, by hop distance, ties by id.
+    Without: breadth-first from the sources (artifacts with no parents but with
+    children), then what only cycles reach, then isolated artifacts; so a cut keeps
+    the top of the pipeline connected. Iterative and O(V + E).
 
     Examples
     --------
@@ -89,7 +91,14 @@ def priority_order(
     ['c', 'b', 'x']
     """
     if root is not None:
-        distance = walk(graph, root, direction, depth)
+        if direction == "both":
+            # Ancestors and descendants (dbt's `+root+`), not an undirected walk, which would
+            # wander into siblings and, without --depth, the root's whole component.
+            distance = walk(graph, root, "upstream", depth)
+            for aid, hops in walk(graph, root, "downstream", depth).items():
+                distance[aid] = min(hops, distance.get(aid, hops))
+        else:
+            distance = walk(graph, root, direction, depth)
         return [root, *sorted(distance, key=lambda aid: (distance[aid], aid))]
     ids = graph.artifact_ids()
     isolated = [aid for aid in ids if not graph.parents(aid) and not graph.children(aid)]

@@ -58,4 +58,4 @@ for (const file of files) {
   }
   process.stdout.write(JSON.stringify(result) + "\n");
 }
-process.exit(failures ? 1 : 0);
+process.exitCode = failures ? 1 : 0;  // not process.exit(): it would cut piped stdout short
