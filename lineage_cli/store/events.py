@@ -24,8 +24,10 @@ __all__ = [
     "KIND_FLOW_STARTED",
     "LogProblem",
     "append_events",
+    "check_event",
     "encode_event",
     "new_event",
+    "parse_events",
     "read_events",
 ]
 
@@ -131,7 +133,8 @@ class LogProblem:
         return f"{self.path}, line {self.line}: {self.problem}"
 
 
-def _check_event(event: Any) -> str | None:
+def check_event(event: Any) -> str | None:
+    """Why ``event`` is not a valid event (one sentence), or ``None`` when it is."""
     if not isinstance(event, dict):
         return "an event must be a JSON object"
     schema = event.get("schema")
@@ -182,17 +185,41 @@ def read_events(
         return
     except OSError as exc:
         raise LineageFileError(name, f"cannot be read ({exc.strerror})") from None
+    yield from parse_events(data, name, skip_bad=skip_bad, on_problem=on_problem)
+
+
+def parse_events(
+    data: bytes,
+    name: str,
+    *,
+    skip_bad: bool = False,
+    on_problem: Callable[[LogProblem], None] | None = None,
+    first_line: int = 1,
+    check: bool = True,
+) -> Iterator[tuple[int, Any]]:
+    r"""Like :func:`read_events`, over log bytes already read (``name`` is used in messages).
+
+    ``first_line`` numbers the first line of ``data`` (for a tail read from an offset).
+    With ``check=False`` only JSON syntax is checked, and the caller must run
+    :func:`check_event` (the build does, fused with its own field checks, for speed).
+
+    Examples
+    --------
+    >>> line = b'{"schema":1,"kind":"flow_started","lineage_id":"L","time":"t"}\n'
+    >>> [n for n, _ in parse_events(line, "log")]
+    [1]
+    """
     lines = data.split(b"\n")
     ends_cleanly = lines[-1] == b""
     if ends_cleanly:
         lines.pop()
-    last = len(lines)
-    for number, line in enumerate(lines, start=1):
+    last = len(lines) + first_line - 1
+    for number, line in enumerate(lines, start=first_line):
         if not line.strip():
             continue
         try:
             event = orjson.loads(line)
-            problem = _check_event(event)
+            problem = check_event(event) if check else None
         except orjson.JSONDecodeError as exc:
             if number == last and not ends_cleanly:
                 if on_problem:
