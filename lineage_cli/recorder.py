@@ -15,11 +15,9 @@ recorder also hands each event to the store sink when a store is configured
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import sys
 import threading
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
@@ -38,6 +36,8 @@ from lineage_cli.store.events import (
     KIND_FLOW_STARTED,
     append_events,
     new_event,
+    new_id,
+    write_locked,
 )
 from lineage_cli.store.layout import STORE_ENV, StorePaths
 
@@ -198,7 +198,7 @@ class StoreSink:
 
     def _open(self) -> int:
         self.paths.root.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(self.paths.events, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        self._fd = os.open(self.paths.events, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         self._pid = os.getpid()
         return self._fd
 
@@ -207,14 +207,7 @@ class StoreSink:
         line = orjson.dumps(event) + b"\n"
         with self._lock:  # flock is per open file, so threads of one process need this too
             fd = self._fd if self._fd is not None and self._pid == os.getpid() else self._open()
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                view = memoryview(line)
-                written = 0
-                while written < len(line):
-                    written += os.write(fd, view[written:])
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+            write_locked(fd, line)
 
     def close(self) -> None:
         """Close the log (the next event reopens it)."""
@@ -367,7 +360,7 @@ def data_flow_context(
     """
     parent = _current.get()
     ctx = DataFlowContext(
-        lineage_id=lineage_id or uuid.uuid4().hex,
+        lineage_id=lineage_id or new_id(),
         parent_lineage_id=parent.lineage_id if parent else None,
         source=source,
         job_id=job_id,
@@ -453,13 +446,16 @@ def artifact_event(
             hint="Use one of: " + ", ".join(sorted(_TRANSFORMATION_TYPES)) + ".",
         )
     meta = dict(metadata) if metadata else {}
-    try:
-        orjson.dumps(meta)
-    except TypeError as exc:
-        raise UsageError(f"Artifact {artifact_id!r}: metadata must be JSON-serializable ({exc}).") from None
+    if meta:
+        try:
+            orjson.dumps(meta)
+        except TypeError as exc:
+            raise UsageError(
+                f"Artifact {artifact_id!r}: metadata must be JSON-serializable ({exc})."
+            ) from None
     return new_event(
         KIND_ARTIFACT,
-        lineage_id=lineage_id or uuid.uuid4().hex,
+        lineage_id=lineage_id or new_id(),
         parent_lineage_id=parent_lineage_id,
         artifact_id=artifact_id,
         version=None if version is None else str(version),

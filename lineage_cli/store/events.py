@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +27,10 @@ __all__ = [
     "check_event",
     "encode_event",
     "new_event",
+    "new_id",
     "parse_events",
     "read_events",
+    "write_locked",
 ]
 
 EVENT_SCHEMA_VERSION: Final = 1
@@ -53,6 +55,29 @@ EVENT_KINDS: Final = frozenset({KIND_ARTIFACT, KIND_FLOW_STARTED, KIND_FLOW_COMP
 #             metadata (object), agent, workflow, stage, tool, environment (str | null)
 
 
+class _Ids:
+    """Event and lineage ids: a random per-process prefix and a counter (64 + 64 bits, as hex).
+
+    ``uuid4`` costs a system call per id; at tens of thousands of events a second that is
+    a large share of the recorder's time. The prefix is redrawn in a forked child.
+    """
+
+    def __init__(self) -> None:
+        self.reseed()
+        os.register_at_fork(after_in_child=self.reseed)
+
+    def reseed(self) -> None:
+        self.prefix = os.urandom(8).hex()
+        self.counter = itertools.count(int.from_bytes(os.urandom(4), "big") << 16)
+
+    def __call__(self) -> str:
+        return f"{self.prefix}{next(self.counter) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+new_id: Final = _Ids()
+"""``new_id()`` returns a fresh 32-hex-digit id, unique across processes and threads."""
+
+
 def new_event(kind: str, *, lineage_id: str, **fields: Any) -> dict[str, Any]:
     """Return a new event with the common fields filled in (id, schema, time now).
 
@@ -66,7 +91,7 @@ def new_event(kind: str, *, lineage_id: str, **fields: Any) -> dict[str, Any]:
         raise ValueError(f"unknown event kind {kind!r}")
     event: dict[str, Any] = {
         "schema": EVENT_SCHEMA_VERSION,
-        "event_id": uuid.uuid4().hex,
+        "event_id": new_id(),
         "kind": kind,
         "time": format_timestamp(utc_now()),
         "lineage_id": lineage_id,
@@ -105,19 +130,31 @@ def append_events(log: str | os.PathLike[str], events: Iterable[dict[str, Any]])
         return 0
     path = Path(log)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            written = 0
-            view = memoryview(payload)
-            while written < len(payload):  # a regular file writes it all at once; loop for safety
-                written += os.write(fd, view[written:])
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        write_locked(fd, payload)
     finally:
         os.close(fd)
     return payload.count(b"\n")
+
+
+def write_locked(fd: int, payload: bytes) -> None:
+    """Append ``payload`` (whole lines) to the log open on ``fd`` (``O_APPEND``, readable) under ``flock``.
+
+    If the log does not end with a newline, a writer died mid-line: a newline is written
+    first, so the torn line stays one bad line and this event is not glued onto it.
+    """
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            payload = b"\n" + payload
+        view = memoryview(payload)
+        written = 0
+        while written < len(payload):  # a regular file writes it all at once; loop for safety
+            written += os.write(fd, view[written:])
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True, slots=True)
