@@ -133,6 +133,14 @@ def test_staleness_propagates_downstream_with_reason_chains(tmp_path: Path) -> N
     assert stale_artifacts(paths) == []
 
 
+def test_re_recording_the_same_version_changes_nothing_downstream(tmp_path: Path) -> None:
+    paths = write_store(
+        tmp_path,
+        [artifact("raw", 1, version="abc"), artifact("clean", 2, ["raw"]), artifact("raw", 3, version="abc")],
+    )
+    assert statuses(paths) == {"raw": "fresh", "clean": "fresh"}
+
+
 def test_an_input_first_produced_after_its_consumer_makes_it_stale(tmp_path: Path) -> None:
     paths = write_store(tmp_path, [artifact("report", 1, ["table"]), artifact("table", 2)])
     [reason] = stale_artifacts(paths)

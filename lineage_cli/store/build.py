@@ -13,7 +13,7 @@ Rules (see README, "The store"):
 - an artifact with no ``version`` gets the number of its record (1, 2, 3...);
 - status: FAILED when the flow that produced it (its ``lineage_id``) failed, IN_PROGRESS
   when that flow started and has not finished, STALE when an input, directly or further
-  upstream, was re-produced after it was built, FRESH otherwise.
+  upstream, was re-produced (as a different version) after it was built, FRESH otherwise.
 """
 
 from __future__ import annotations
@@ -190,6 +190,7 @@ class _Folder:
         self.current: dict[str, _Record] = {}
         self.older: dict[str, list[_Record]] = {}  # superseded records, only for re-produced artifacts
         self.flows: dict[str, tuple[datetime, ArtifactStatus, str | None]] = {}
+        self.histories: dict[str, tuple[list[datetime], list[str]]] = {}
         self.events = 0
         self.duplicates = 0
         self.last_time: datetime | None = None
@@ -260,10 +261,13 @@ class _Folder:
 
     def version_at(self, artifact_id: str, moment: datetime) -> str | None:
         """The version of ``artifact_id`` that was current at ``moment`` (``None``: none yet)."""
-        records = sorted([*self.older.get(artifact_id, ()), self.current[artifact_id]])
-        times = [r[0] for r in records]
-        index = bisect_right(times, moment)
-        return self.version_of(records[index - 1]) if index else None
+        history = self.histories.get(artifact_id)
+        if history is None:  # sorted once per re-produced artifact, however many consumers ask
+            records = sorted([*self.older.get(artifact_id, ()), self.current[artifact_id]])
+            history = ([r[0] for r in records], [self.version_of(r) for r in records])
+            self.histories[artifact_id] = history
+        index = bisect_right(history[0], moment)
+        return history[1][index - 1] if index else None
 
     def stale(self) -> dict[str, StaleReason]:
         """Stale artifacts with their reason chains, in one O(V + E) multi-source BFS downstream."""
@@ -272,7 +276,13 @@ class _Folder:
         for artifact_id, (built, _, _, event) in current.items():
             for source in event.get("inputs", ()):
                 upstream = current.get(source)
-                if upstream is not None and upstream[0] > built:
+                # Re-produced after this was built, as a different version: re-recording the
+                # same content (same explicit version) changes nothing downstream.
+                if (
+                    upstream is not None
+                    and upstream[0] > built
+                    and self.version_at(source, built) != self.version_of(upstream)
+                ):
                     direct[artifact_id] = source
                     break
         if not direct:
