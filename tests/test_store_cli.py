@@ -186,3 +186,27 @@ def test_the_installed_command_records_builds_and_gates_on_staleness(tmp_path: P
     assert (stale.returncode, stale.stdout) == (1, "clean\n")
     naive = run("at", "2026-01-01T10:00", store=tmp_path)
     assert naive.returncode == 2 and "Traceback" not in naive.stderr
+
+
+def test_the_worked_example_records_a_pipeline_that_goes_stale(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "pipeline.py"
+    store, data = tmp_path / "store", tmp_path / "data"
+    base = [sys.executable, str(example), "--store", str(store), "--data", str(data)]
+    first = subprocess.run(base, capture_output=True, text=True, check=True)
+    assert "forecast skipped" in first.stdout
+    assert run("build", store=store).returncode == 0
+    nodes = orjson.loads((store / "lineage.json").read_bytes())["nodes"]
+    assert {a: n["status"] for a, n in nodes.items() if n["status"] != "fresh"} == {
+        "ml/forecast.pkl": "failed"
+    }
+    assert nodes["mart/sales_by_customer.csv"]["inputs"] == ["clean/orders.csv", "raw/customers.csv"]
+    assert (data / "reports" / "weekly.html").exists()
+    subprocess.run([*base, "--refresh-orders"], capture_output=True, text=True, check=True)
+    stale = run("stale", store=store)
+    assert stale.returncode == 1
+    assert stale.stdout.split() == [
+        "checks/orders_ok.json",
+        "clean/orders.csv",
+        "mart/sales_by_customer.csv",
+        "reports/weekly.html",
+    ]
