@@ -30,6 +30,7 @@ import orjson
 from lineage_cli.errors import UsageError
 from lineage_cli.model import TransformationType
 from lineage_cli.store.events import (
+    EVENT_SCHEMA_VERSION,
     KIND_ARTIFACT,
     KIND_FLOW_COMPLETED,
     KIND_FLOW_FAILED,
@@ -37,6 +38,7 @@ from lineage_cli.store.events import (
     append_events,
     new_event,
     new_id,
+    now_text,
     write_locked,
 )
 from lineage_cli.store.layout import STORE_ENV, StorePaths
@@ -178,7 +180,9 @@ class StoreSink:
     The log stays open between events (opening and closing per event would cost more than
     the write), and is reopened after a ``fork`` so that parent and child do not share one
     lock. Each event is one line written in one call while ``flock`` is held, so many
-    processes can append to one store at once.
+    processes can append to one store at once. The end of the log is checked for a torn
+    line (and a newline added) on the first write after opening and after any failed write,
+    not on every event: two system calls fewer per event.
 
     Examples
     --------
@@ -194,6 +198,7 @@ class StoreSink:
         self.paths = StorePaths(Path(store))
         self._fd: int | None = None
         self._pid = 0
+        self._check_tail = True
         self._lock = threading.Lock()
 
     def _open(self) -> int:
@@ -206,8 +211,16 @@ class StoreSink:
         """Append one event."""
         line = orjson.dumps(event) + b"\n"
         with self._lock:  # flock is per open file, so threads of one process need this too
-            fd = self._fd if self._fd is not None and self._pid == os.getpid() else self._open()
-            write_locked(fd, line)
+            if self._fd is None or self._pid != os.getpid():
+                self._open()
+                self._check_tail = True
+            assert self._fd is not None
+            try:
+                write_locked(self._fd, line, check_tail=self._check_tail)
+            except OSError:
+                self._check_tail = True  # a short write may have left a torn line: repair next time
+                raise
+            self._check_tail = False
 
     def close(self) -> None:
         """Close the log (the next event reopens it)."""
@@ -453,23 +466,27 @@ def artifact_event(
             raise UsageError(
                 f"Artifact {artifact_id!r}: metadata must be JSON-serializable ({exc})."
             ) from None
-    return new_event(
-        KIND_ARTIFACT,
-        lineage_id=lineage_id or new_id(),
-        parent_lineage_id=parent_lineage_id,
-        artifact_id=artifact_id,
-        version=None if version is None else str(version),
-        artifact_kind=_check_text("kind", kind),
-        inputs=list(unique),
-        transformation=str(transformation or ""),
-        transformation_type=type_value,
-        metadata=meta,
-        agent=_check_text("agent", agent),
-        workflow=_check_text("workflow", workflow),
-        stage=_check_text("stage", stage),
-        tool=_check_text("tool", tool),
-        environment=_check_text("environment", environment),
-    )
+    # A dict literal, not new_event(**fields): this runs for every artifact a job records.
+    return {
+        "schema": EVENT_SCHEMA_VERSION,
+        "event_id": new_id(),
+        "kind": KIND_ARTIFACT,
+        "time": now_text(),
+        "lineage_id": lineage_id or new_id(),
+        "parent_lineage_id": parent_lineage_id,
+        "artifact_id": artifact_id,
+        "version": None if version is None else str(version),
+        "artifact_kind": _check_text("kind", kind),
+        "inputs": list(unique),
+        "transformation": str(transformation or ""),
+        "transformation_type": type_value,
+        "metadata": meta,
+        "agent": _check_text("agent", agent),
+        "workflow": _check_text("workflow", workflow),
+        "stage": _check_text("stage", stage),
+        "tool": _check_text("tool", tool),
+        "environment": _check_text("environment", environment),
+    }
 
 
 def record_artifact(

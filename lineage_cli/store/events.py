@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import itertools
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,6 @@ from typing import Any, Final
 import orjson
 
 from lineage_cli.errors import LineageFileError
-from lineage_cli.model import format_timestamp, utc_now
 
 __all__ = [
     "EVENT_KINDS",
@@ -28,6 +28,7 @@ __all__ = [
     "encode_event",
     "new_event",
     "new_id",
+    "now_text",
     "parse_events",
     "read_events",
     "write_locked",
@@ -78,6 +79,31 @@ new_id: Final = _Ids()
 """``new_id()`` returns a fresh 32-hex-digit id, unique across processes and threads."""
 
 
+class _Clock:
+    """The current UTC time as event text (``2026-01-31T12:00:00.123456Z``), cheaply.
+
+    ``datetime.now(UTC).isoformat()`` costs a few microseconds; the recorder makes tens of
+    thousands of events a second, so the seconds part is formatted once per second.
+    """
+
+    def __init__(self) -> None:
+        # One tuple, read and replaced whole, so threads never pair a second with another's text.
+        self.cached: tuple[int, str] = (-1, "")
+
+    def __call__(self) -> str:
+        now = time.time()
+        second = int(now)
+        cached_second, prefix = self.cached
+        if second != cached_second:
+            prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self.cached = (second, prefix)
+        return f"{prefix}.{int((now - second) * 1_000_000):06d}Z"
+
+
+now_text: Final = _Clock()
+"""``now_text()`` is the current UTC time as ISO-8601 text with microseconds and ``Z``."""
+
+
 def new_event(kind: str, *, lineage_id: str, **fields: Any) -> dict[str, Any]:
     """Return a new event with the common fields filled in (id, schema, time now).
 
@@ -93,7 +119,7 @@ def new_event(kind: str, *, lineage_id: str, **fields: Any) -> dict[str, Any]:
         "schema": EVENT_SCHEMA_VERSION,
         "event_id": new_id(),
         "kind": kind,
-        "time": format_timestamp(utc_now()),
+        "time": now_text(),
         "lineage_id": lineage_id,
         "parent_lineage_id": None,
     }
@@ -138,17 +164,19 @@ def append_events(log: str | os.PathLike[str], events: Iterable[dict[str, Any]])
     return payload.count(b"\n")
 
 
-def write_locked(fd: int, payload: bytes) -> None:
+def write_locked(fd: int, payload: bytes, *, check_tail: bool = True) -> None:
     """Append ``payload`` (whole lines) to the log open on ``fd`` (``O_APPEND``, readable) under ``flock``.
 
-    If the log does not end with a newline, a writer died mid-line: a newline is written
-    first, so the torn line stays one bad line and this event is not glued onto it.
+    With ``check_tail``, if the log does not end with a newline (a writer died mid-line), a
+    newline is written first, so the torn line stays one bad line and this event is not
+    glued onto it.
     """
     fcntl.flock(fd, fcntl.LOCK_EX)
     try:
-        size = os.fstat(fd).st_size
-        if size and os.pread(fd, 1, size - 1) != b"\n":
-            payload = b"\n" + payload
+        if check_tail:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                payload = b"\n" + payload
         view = memoryview(payload)
         written = 0
         while written < len(payload):  # a regular file writes it all at once; loop for safety
