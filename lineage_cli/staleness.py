@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from lineage_cli.store.build import StaleReason, fold_log
+from lineage_cli.store.build import StaleReason, fold_log, require_log
 from lineage_cli.store.events import LogProblem
 from lineage_cli.store.layout import StorePaths
 
@@ -36,6 +36,7 @@ def stale_artifacts(
     >>> [(r.artifact, " -> ".join(r.chain), r.from_version, r.to_version) for r in stale_artifacts(store)]
     [('clean', 'raw -> clean', '1', '2'), ('report', 'raw -> clean -> report', '1', '2')]
     """
+    require_log(paths)
     fold = fold_log(paths, until=as_of, skip_bad=skip_bad, on_problem=on_problem)
     # A failed or running artifact is reported as such, not as stale, as in the lineage file.
     return [fold.stale[a] for a in sorted(fold.stale) if fold.nodes[a]["status"] == "stale"]

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lineage_cli.errors import LineageFileError
 from lineage_cli.graph import LineageGraph
 from lineage_cli.model import format_timestamp
-from lineage_cli.store.build import fold_log, read_log
+from lineage_cli.store.build import fold_log, read_log, require_log
 from lineage_cli.store.events import LogProblem, parse_events
 from lineage_cli.store.layout import StorePaths
 from lineage_cli.store.snapshots import list_snapshots, load_snapshot, log_tail_hash
@@ -81,12 +80,7 @@ def document_at(
     >>> document_at(store, parse_timestamp("2000-01-01"))["nodes"]
     {}
     """
-    if not paths.events.exists():
-        raise LineageFileError(
-            str(paths.events),
-            "no such file, so there is no history to travel in",
-            hint="Record events first (record_artifact or `lineage record`), or pass --store DIR.",
-        )
+    require_log(paths)
     log = read_log(paths)
     document = _from_snapshot(paths, moment, log, skip_bad, on_problem)
     if document is None:

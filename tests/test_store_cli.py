@@ -147,6 +147,9 @@ def test_time_travel_without_a_log_says_what_to_do(tmp_path: Path) -> None:
     result = invoke("at", at(1), "--store", str(tmp_path / "nowhere"))
     assert result.exit_code == 2
     assert "events.jsonl: no such file" in result.stderr and "Record events first" in result.stderr
+    for command in ("build", "stale"):
+        missing = invoke(command, "--store", str(tmp_path / "nowhere"))
+        assert missing.exit_code == 2 and "no such file" in missing.stderr
 
 
 def test_diff(tmp_path: Path) -> None:

@@ -58,6 +58,7 @@ __all__ = [
     "fold_log",
     "graph_hash",
     "read_log",
+    "require_log",
 ]
 
 PROGRESS_EVERY: Final = 100_000
@@ -136,6 +137,25 @@ class Fold:
         for node in self.nodes.values():
             counts[node["status"]] += 1
         return counts
+
+
+def require_log(paths: StorePaths) -> None:
+    """Raise a clear error when the store has no event log (a wrong ``--store`` is the usual cause).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> require_log(StorePaths(Path(tempfile.mkdtemp()) / "nowhere"))
+    Traceback (most recent call last):
+    ...
+    lineage_cli.errors.LineageFileError: .../nowhere/events.jsonl: no such file, so there is nothing ...
+    """
+    if not paths.events.exists():
+        raise LineageFileError(
+            str(paths.events),
+            "no such file, so there is nothing to build or travel in",
+            hint="Record events first (record_artifact or `lineage record`), or pass --store DIR.",
+        )
 
 
 def read_log(paths: StorePaths) -> bytes:
@@ -550,6 +570,7 @@ def build_store(
     """
     from lineage_cli.store.snapshots import record_snapshot
 
+    require_log(paths)
     with gc_paused():  # the whole build: enabling it between steps would trigger full collections
         log = read_log(paths)
         fold = fold_log(paths, skip_bad=skip_bad, on_problem=on_problem, progress=progress, data=log)
