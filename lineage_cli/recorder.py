@@ -274,6 +274,13 @@ def configure(*, store: str | os.PathLike[str] | None = None) -> None:
     """
     with _config.lock:
         _config.explicit_store = os.fspath(store) if store is not None else None
+        # Reopen on the next event even for the same path: the directory may have been
+        # removed and recreated since (a test's temporary store), and an open descriptor
+        # would keep writing to the deleted file.
+        if _config.sink is not None:
+            _config.sink.close()
+        _config.sink = None
+        _config.sink_source = None
 
 
 def get_recorder() -> DataFlowRecorder:

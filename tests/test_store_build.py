@@ -314,3 +314,19 @@ def test_fold_matches_the_reference_definition(
     got = {aid: (node["inputs"], node["status"] == "stale") for aid, node in fold.nodes.items()}
     assert got == reference_fold(events, until)
     assert orjson.loads(orjson.dumps(fold.nodes)) == fold.nodes  # JSON-ready as it is
+
+
+@settings(max_examples=40, deadline=None)
+@given(events=records, split=st.integers(0, 30), until=st.integers(0, 20))
+def test_time_travel_with_snapshots_equals_folding_only_the_earlier_events(
+    tmp_path_factory: pytest.TempPathFactory, events: Any, split: int, until: int
+) -> None:
+    recorded = [artifact(aid, minute, inputs) for aid, minute, inputs in events]
+    paths = write_store(tmp_path_factory.mktemp("store"), recorded[:split])
+    if recorded[:split]:
+        build_store(paths)  # a snapshot part-way through the log
+    write_store(paths.root, recorded[split:])
+    moment = parse_timestamp(at(until))
+    earlier = write_store(tmp_path_factory.mktemp("earlier"), [e for e in recorded if e["time"] <= at(until)])
+    expected = fold_log(earlier).nodes if earlier.events.exists() else {}
+    assert document_at(paths, moment)["nodes"] == expected

@@ -130,6 +130,9 @@ def test_at_gives_the_graph_at_a_moment(tmp_path: Path) -> None:
     out = tmp_path / "then.json"
     written = invoke("at", at(3), "--store", str(tmp_path), "--output", str(out))
     assert written.exit_code == 0 and "3 artifacts" in written.stderr
+    assert orjson.loads(out.read_bytes())["built_at"] == at(3)
+    both = invoke("at", at(3), "--store", str(tmp_path), "--output", str(out), "--json")
+    assert both.exit_code == 2 and "not both" in both.stderr
     queried = invoke("at", "2026-01-01", "--store", str(tmp_path), "--json")
     assert orjson.loads(queried.stdout)["nodes"] == {}
 

@@ -11,6 +11,7 @@ from lineage_cli.cli import output
 from lineage_cli.cli.app import app
 from lineage_cli.cli.options import JsonOpt, StoreOpt
 from lineage_cli.cli.store import SkipBadOpt, _report_problem
+from lineage_cli.errors import UsageError
 from lineage_cli.model import parse_timestamp
 from lineage_cli.store.layout import resolve_store
 
@@ -38,6 +39,8 @@ def at(
     """The lineage graph as it was at TIMESTAMP: every record at or before it, none after."""
     from lineage_cli.timetravel import document_at
 
+    if json and out not in (None, "-"):
+        raise UsageError("Use --json or --output FILE, not both.", hint="--output - prints the JSON too.")
     moment = parse_timestamp(timestamp, what="TIMESTAMP")
     document = document_at(resolve_store(store), moment, skip_bad=skip_bad, on_problem=_report_problem)
     if json or out == "-":
