@@ -72,7 +72,9 @@ def _dataset(graph: LineageGraph, artifact_id: str, *, output: bool) -> dict[str
             "_schemaURL": _ARTIFACT_SCHEMA,
             "artifactId": artifact_id,
         }
+    # The client writes inputFacets / outputFacets even when empty; so do we, for equal lines.
     dataset: dict[str, Any] = {"namespace": namespace, "name": name, "facets": facets}
+    dataset["outputFacets" if output else "inputFacets"] = {}
     if not output or node is None:
         return dataset
     extra = kept.get("facets")
@@ -158,17 +160,15 @@ def _run_facets(run: _Run) -> dict[str, Any]:
     parent = _ol(run.outputs[0]).get("parentRun")
     if not isinstance(parent, dict) or not _is_uuid(parent.get("runId")):
         return {}
-    job = parent.get("job")
-    if not (
-        isinstance(job, dict) and isinstance(job.get("namespace"), str) and isinstance(job.get("name"), str)
-    ):
+    job = _ref(parent.get("job"))
+    if job is None:
         return {}
     return {
         "parent": {
             "_producer": PRODUCER,
             "_schemaURL": _PARENT_SCHEMA,
-            "run": {"runId": parent["runId"]},
-            "job": {"namespace": job[0], "name": job[1]},
+            "run": {"runId": parent["runId"], "facets": {}},
+            "job": {"namespace": job[0], "name": job[1], "facets": {}},
         }
     }
 
@@ -210,7 +210,7 @@ def run_events(graph: LineageGraph) -> list[dict[str, Any]]:
             **base,
             "eventType": "START",
             "eventTime": format_timestamp(run.start),
-            "outputs": [_dataset(graph, n.artifact_id, output=False) for n in outputs],
+            "outputs": [_dataset(graph, n.artifact_id, output=True) for n in outputs],
         }
         events.append((run.start, 2 * position, start))
         if ArtifactStatus.IN_PROGRESS in statuses and ArtifactStatus.FAILED not in statuses:
