@@ -16,6 +16,7 @@ import orjson
 from lineage_cli.errors import LineageError, LineageFileError
 from lineage_cli.interop.common import ImportResult, append_new_events, digest
 from lineage_cli.interop.naming import agent_for_producer, artifact_id_of
+from lineage_cli.lineagefile import gc_paused
 from lineage_cli.model import TransformationType, format_timestamp, parse_timestamp
 from lineage_cli.store.events import (
     KIND_ARTIFACT,
@@ -67,16 +68,8 @@ class OpenLineageRunEvent:
     producer: str
     inputs: list[dict[str, Any]]
     outputs: list[dict[str, Any]]
-
-    @property
-    def run_facets(self) -> dict[str, Any]:
-        """The run's facets (empty when absent)."""
-        return _facets(self.raw["run"])
-
-    @property
-    def job_facets(self) -> dict[str, Any]:
-        """The job's facets (empty when absent)."""
-        return _facets(self.raw["job"])
+    run_facets: dict[str, Any]
+    job_facets: dict[str, Any]
 
     @property
     def parent(self) -> dict[str, Any] | None:
@@ -149,6 +142,8 @@ def _check(raw: Any, path: str, line: int, order: int) -> OpenLineageRunEvent | 
         producer=producer if isinstance(producer, str) and producer else "unknown",
         inputs=inputs,
         outputs=outputs,
+        run_facets=_facets(run),
+        job_facets=_facets(job),
     )
 
 
@@ -178,14 +173,15 @@ def parse_run_events(
     records = ignored = 0
     lines = data.split(b"\n")
     parsed: list[tuple[int, Any]] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        records += 1
-        try:
-            parsed.append((number, orjson.loads(line)))
-        except orjson.JSONDecodeError as exc:
-            parsed.append((number, exc))
+    with gc_paused():  # parsing allocates many containers and none are garbage
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            records += 1
+            try:
+                parsed.append((number, orjson.loads(line)))
+            except orjson.JSONDecodeError as exc:
+                parsed.append((number, exc))
     if parsed and isinstance(parsed[0][1], orjson.JSONDecodeError) and data.lstrip().startswith(b"{"):
         with contextlib.suppress(orjson.JSONDecodeError):  # not NDJSON: one pretty-printed event?
             parsed, records = [(parsed[0][0], orjson.loads(data))], 1
@@ -257,54 +253,63 @@ def map_run_events(events: Iterable[OpenLineageRunEvent]) -> list[dict[str, Any]
     run_inputs: dict[str, dict[str, None]] = {}  # run id -> input ids, in first-seen order
     run_facets: dict[tuple[str, str], dict[str, Any]] = {}  # (run id, artifact) -> dataset facets
     mapped: list[dict[str, Any]] = []
-    for event in sorted(events, key=lambda e: (e.time, e.order)):
-        key = digest(event.raw)
-        parent = event.parent
-        time = format_timestamp(event.time)
-        ol_ref: dict[str, Any] = {
-            "runId": event.run_id,
-            "eventType": event.event_type,
-            "job": _job_ref(event),
-            "producer": event.producer,
-        }
-        if parent is not None:
-            ol_ref["parentRun"] = {"runId": parent["run"]["runId"], "job": parent.get("job")}
-        common: dict[str, Any] = {
-            "lineage_id": event.run_id,
-            "parent_lineage_id": parent["run"]["runId"] if parent else None,
-            "time": time,
-            "agent": agent_for_producer(event.producer),
-            "workflow": event.job_namespace,
-            "stage": event.job_name,
-        }
-        kept = {k: event.run_facets[k] for k in _KEPT_RUN_FACETS if k in event.run_facets}
-        flow_fields: dict[str, Any] = {
-            **common,
-            "source": SOURCE,
-            "job_id": f"{event.job_namespace}/{event.job_name}",
-            "attributes": {"openlineage": {**ol_ref, "runFacets": kept} if kept else ol_ref},
-        }
-        inputs = run_inputs.setdefault(event.run_id, {})
-        for dataset in event.inputs:
-            inputs.setdefault(artifact_id_of(dataset), None)
-        if event.event_type == "START":
-            mapped.append(new_event(KIND_FLOW_STARTED, event_id=f"ol-{key}-started", **flow_fields))
-        for dataset in event.outputs:
-            artifact_id = artifact_id_of(dataset)
-            facets = run_facets.setdefault((event.run_id, artifact_id), {})
-            facets.update(_facets(dataset))
-            mapped.append(
-                _artifact_event(event, dataset, artifact_id, list(inputs), facets, key, common, ol_ref)
-            )
-        if event.event_type == "COMPLETE":
-            mapped.append(new_event(KIND_FLOW_COMPLETED, event_id=f"ol-{key}-completed", **flow_fields))
-        elif event.event_type in _FAILED:
-            mapped.append(
-                new_event(
-                    KIND_FLOW_FAILED, event_id=f"ol-{key}-failed", error=_error_message(event), **flow_fields
-                )
-            )
+    with gc_paused():  # many small containers, none of them garbage
+        for event in sorted(events, key=lambda e: (e.time, e.order)):
+            _map_one(event, run_inputs, run_facets, mapped)
     return mapped
+
+
+def _map_one(
+    event: OpenLineageRunEvent,
+    run_inputs: dict[str, dict[str, None]],
+    run_facets: dict[tuple[str, str], dict[str, Any]],
+    mapped: list[dict[str, Any]],
+) -> None:
+    """Append the lineage events of one RunEvent to ``mapped``."""
+    key = digest(event.raw)
+    parent = event.parent
+    time = format_timestamp(event.time)
+    ol_ref: dict[str, Any] = {
+        "runId": event.run_id,
+        "eventType": event.event_type,
+        "job": _job_ref(event),
+        "producer": event.producer,
+    }
+    if parent is not None:
+        ol_ref["parentRun"] = {"runId": parent["run"]["runId"], "job": parent.get("job")}
+    common: dict[str, Any] = {
+        "lineage_id": event.run_id,
+        "parent_lineage_id": parent["run"]["runId"] if parent else None,
+        "time": time,
+        "agent": agent_for_producer(event.producer),
+        "workflow": event.job_namespace,
+        "stage": event.job_name,
+    }
+    kept = {k: event.run_facets[k] for k in _KEPT_RUN_FACETS if k in event.run_facets}
+    flow_fields: dict[str, Any] = {
+        **common,
+        "source": SOURCE,
+        "job_id": f"{event.job_namespace}/{event.job_name}",
+        "attributes": {"openlineage": {**ol_ref, "runFacets": kept} if kept else ol_ref},
+    }
+    inputs = run_inputs.setdefault(event.run_id, {})
+    for dataset in event.inputs:
+        inputs.setdefault(artifact_id_of(dataset), None)
+    if event.event_type == "START":
+        mapped.append(new_event(KIND_FLOW_STARTED, event_id=f"ol-{key}-started", **flow_fields))
+    for dataset in event.outputs:
+        artifact_id = artifact_id_of(dataset)
+        facets = run_facets.setdefault((event.run_id, artifact_id), {})
+        facets.update(_facets(dataset))
+        mapped.append(_artifact_event(event, dataset, artifact_id, list(inputs), facets, key, common, ol_ref))
+    if event.event_type == "COMPLETE":
+        mapped.append(new_event(KIND_FLOW_COMPLETED, event_id=f"ol-{key}-completed", **flow_fields))
+    elif event.event_type in _FAILED:
+        mapped.append(
+            new_event(
+                KIND_FLOW_FAILED, event_id=f"ol-{key}-failed", error=_error_message(event), **flow_fields
+            )
+        )
 
 
 def _artifact_event(
