@@ -153,6 +153,10 @@ def test_prov_matches_the_golden_file() -> None:
     assert export(small_graph(), "prov-json") == (GOLDEN / "prov_small.json").read_bytes()
 
 
+def test_openlineage_matches_the_golden_file() -> None:
+    assert export(small_graph(), "openlineage") == (GOLDEN / "openlineage_small.ndjson").read_bytes()
+
+
 def test_prov_is_deterministic_across_hash_seeds(tmp_path: Path) -> None:
     path = tmp_path / "g.json"
     path.write_bytes(orjson.dumps(small_graph().to_document()))

@@ -297,10 +297,13 @@ def _map_one(
         inputs.setdefault(artifact_id_of(dataset), None)
     if event.event_type == "START":
         mapped.append(new_event(KIND_FLOW_STARTED, event_id=f"ol-{key}-started", **flow_fields))
+    outputs: dict[str, dict[str, Any]] = {}  # a dataset listed twice is one artifact
     for dataset in event.outputs:
         artifact_id = artifact_id_of(dataset)
-        facets = run_facets.setdefault((event.run_id, artifact_id), {})
-        facets.update(_facets(dataset))
+        outputs.setdefault(artifact_id, dataset)
+        run_facets.setdefault((event.run_id, artifact_id), {}).update(_facets(dataset))
+    for artifact_id, dataset in outputs.items():
+        facets = run_facets[(event.run_id, artifact_id)]
         mapped.append(_artifact_event(event, dataset, artifact_id, list(inputs), facets, key, common, ol_ref))
     if event.event_type == "COMPLETE":
         mapped.append(new_event(KIND_FLOW_COMPLETED, event_id=f"ol-{key}-completed", **flow_fields))
