@@ -26,11 +26,9 @@ from lineage_cli.model import (
 )
 from lineage_cli.store.events import read_events
 from lineage_cli.store.layout import StorePaths
-from tests.conftest import REAL_GRAPHS, REPO
+from tests.conftest import REAL_GRAPHS
 
 LINEAGE = Path(sys.executable).parent / "lineage"
-# conftest's path holds for a clone beside shared/ (/work/main); a worktree sits one level deeper.
-REAL = REAL_GRAPHS if REAL_GRAPHS.exists() else REPO.parent.parent / "shared" / "real-graphs"
 
 
 def node(
@@ -127,7 +125,7 @@ def test_importing_twice_adds_nothing_and_a_change_is_appended(small: Path, tmp_
 
 @pytest.mark.parametrize("name", ["dbt-fhir.json", "dbt-tuva.json"])
 def test_real_graphs_map_one_event_per_artifact(name: str) -> None:
-    graph = load_graph(REAL / name)
+    graph = load_graph(REAL_GRAPHS / name)
     events, _ = graph_events(graph, name)
     artifacts = [e for e in events if e["kind"] == "artifact_recorded"]
     assert len(artifacts) == len(graph.nodes)
@@ -153,7 +151,7 @@ def test_cli_import_graph(small: Path, tmp_path: Path) -> None:
 
 
 def test_installed_cli_import_graph_from_stdin(tmp_path: Path) -> None:
-    data = (REAL / "dbt-fhir.json").read_bytes()
+    data = (REAL_GRAPHS / "dbt-fhir.json").read_bytes()
     cmd = [str(LINEAGE), "import", "graph", "-", "--store", str(tmp_path / "s")]
     proc = subprocess.run(cmd, input=data, capture_output=True, check=False)
     assert proc.returncode == 0, proc.stderr

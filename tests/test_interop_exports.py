@@ -39,7 +39,6 @@ from lineage_cli.store.layout import StorePaths
 from tests.conftest import REAL_GRAPHS, REPO
 
 LINEAGE = Path(sys.executable).parent / "lineage"
-REAL = REAL_GRAPHS if REAL_GRAPHS.exists() else REPO.parent.parent / "shared" / "real-graphs"
 GOLDEN = REPO / "tests" / "golden"
 REAL_NAMES = ["dbt-ad-reporting.json", "dbt-fhir.json", "dbt-tuva.json"]
 
@@ -96,7 +95,7 @@ def prov_counts(data: bytes) -> Counter[str]:
 
 @pytest.mark.parametrize("name", REAL_NAMES)
 def test_prov_counts_on_real_graphs(name: str) -> None:
-    graph = load_graph(REAL / name)
+    graph = load_graph(REAL_GRAPHS / name)
     counts = prov_counts(export(graph, "prov-json"))
     edges_into_records = sum(len(graph.parents(aid)) for aid in graph.nodes)
     assert counts == {
@@ -297,7 +296,7 @@ def test_openlineage_export_is_read_back_by_the_client() -> None:
 
 @pytest.mark.parametrize("name", REAL_NAMES)
 def test_openlineage_export_of_real_graphs_is_read_back(name: str) -> None:
-    graph = load_graph(REAL / name)
+    graph = load_graph(REAL_GRAPHS / name)
     events = read_back(export(graph, "openlineage"))
     assert len({e.run.runId for e in events}) == len(graph.nodes)
     outputs = {facet(d, "lineageArtifact")["artifactId"] for e in events for d in outs(e)}
