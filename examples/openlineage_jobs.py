@@ -2,7 +2,7 @@
 
 orders (postgres) -> raw orders (s3) -> clean orders (s3) -> revenue (bigquery) <- customers.
 The clean job fails once and succeeds on retry; every event is appended to one NDJSON file.
-Run: python examples/openlineage_jobs.py OUT.ndjson
+Run: python examples/openlineage_jobs.py OUT.ndjson (examples/openlineage-events.ndjson is its output).
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ def run_job(
     end: RunState = RunState.COMPLETE,
 ) -> None:
     """One run of a job: a START event, then COMPLETE (or FAIL) with the same datasets."""
-    run = Run(runId=str(uuid.uuid4()))
+    # A real job would use uuid.uuid4(); a name-based id keeps the sample file reproducible.
+    run = Run(runId=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{job.namespace}/{job.name}@{times[0]}")))
     for state, when in ((RunState.START, times[0]), (end, times[1])):
         client.emit(
             RunEvent(

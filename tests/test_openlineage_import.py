@@ -16,8 +16,10 @@ from typer.testing import CliRunner
 
 from lineage_cli.cli import app
 from lineage_cli.interop.openlineage_import import import_openlineage, parse_run_events
+from lineage_cli.model import format_timestamp
 from lineage_cli.store.events import read_events
 from lineage_cli.store.layout import StorePaths
+from tests.conftest import REPO
 from tests.openlineage_scenario import (
     CLEAN,
     CUSTOMERS,
@@ -289,3 +291,17 @@ def test_installed_cli_missing_file_is_one_sentence(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.count("\n") == 1 and "nope.ndjson: no such file." in proc.stderr
+
+
+def test_the_shipped_sample_is_what_the_example_jobs_write(tmp_path: Path) -> None:
+    sample = REPO / "examples" / "openlineage-events.ndjson"
+    fresh = tmp_path / "fresh.ndjson"
+    subprocess.run([sys.executable, str(REPO / "examples" / "openlineage_jobs.py"), str(fresh)], check=True)
+
+    def summary(data: bytes) -> list[tuple[str, str, str]]:
+        events, problems, _, _ = parse_run_events(data, "sample")
+        assert problems == []
+        return [(e.event_type, e.run_id, format_timestamp(e.time)) for e in events]
+
+    # Facets may differ with the client's version; events, runs and times may not.
+    assert summary(sample.read_bytes()) == summary(fresh.read_bytes())
