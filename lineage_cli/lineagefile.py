@@ -2,40 +2,21 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from lineage_cli.errors import InputError, LineageFileError
-from lineage_cli.graph import LineageGraph
+from lineage_cli.graph import LineageGraph, gc_paused
 from lineage_cli.store.atomic import write_atomic
 
 __all__ = ["STDIN", "dumps_graph", "load_graph", "loads_graph", "read_document", "save_graph"]
 
 STDIN = "-"
 """The file name that means standard input."""
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small objects.
-
-    Parsing a large file allocates millions of containers and none are garbage;
-    a collection pass in the middle costs up to half the parse time.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _display_name(path: str | os.PathLike[str]) -> str:
