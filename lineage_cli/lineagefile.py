@@ -13,7 +13,7 @@ from lineage_cli.errors import InputError, LineageFileError
 from lineage_cli.graph import LineageGraph, gc_paused
 from lineage_cli.store.atomic import write_atomic
 
-__all__ = ["STDIN", "dumps_graph", "load_graph", "loads_graph", "read_document", "save_graph"]
+__all__ = ["STDIN", "dumps_graph", "gc_paused", "load_graph", "loads_graph", "read_document", "save_graph"]
 
 STDIN = "-"
 """The file name that means standard input."""
