@@ -179,42 +179,37 @@ def plan(
             if built:
                 extra[f"index build {size}"] = built
         nx = "json + networkx"
+        queries: list[tuple[str, str, list[str], str]] = []
         if "store" in groups:
-            s = ["--store", str(store)]
-            small = [
-                ("ancestors", [q["small"]], f"ancestors (small: {q.get('small_ancestors', '?')})"),
-                ("descendants", [q["small_root"]], f"descendants (small: {q.get('small_descendants', '?')})"),
-                ("impact", [q["small_root"]], "impact (small)"),
-                ("path", q["path"], "path"),
-                ("descendants", [q["large_root"]], f"descendants (large: {q.get('large_descendants', '?')})"),
+            queries += [
+                ("store", "ancestors", [q["small"]], f"ancestors (small: {q.get('small_ancestors', '?')})"),
+                (
+                    "store",
+                    "descendants",
+                    [q["small_root"]],
+                    f"descendants (small: {q.get('small_descendants', '?')})",
+                ),
+                ("store", "impact", [q["small_root"]], "impact (small)"),
+                ("store", "path", q["path"], "path"),
+                (
+                    "store",
+                    "descendants",
+                    [q["large_root"]],
+                    f"descendants (large: {q.get('large_descendants', '?')})",
+                ),
             ]
-            for command, args, label in small:
-                cases.append(
-                    Case(
-                        "store",
-                        size,
-                        label,
-                        [LINEAGE, command, *args, *s],
-                        [*PEER, graph, command, *args],
-                        nx,
-                    )
-                )
         if "graph" in groups:
-            g = ["--graph", graph]
-            for command, args, label in [
-                ("ancestors", [q["small"]], "ancestors --graph (small)"),
-                ("descendants", [q["large_root"]], "descendants --graph (large)"),
-            ]:
-                cases.append(
-                    Case(
-                        "graph",
-                        size,
-                        label,
-                        [LINEAGE, command, *args, *g],
-                        [*PEER, graph, command, *args],
-                        nx,
-                    )
+            queries += [
+                ("graph", "ancestors", [q["small"]], "ancestors --graph (small)"),
+                ("graph", "descendants", [q["large_root"]], "descendants --graph (large)"),
+            ]
+        for group, command, args, label in queries:
+            where = ["--store", str(store)] if group == "store" else ["--graph", graph]
+            cases.append(
+                Case(
+                    group, size, label, [LINEAGE, command, *args, *where], [*PEER, graph, command, *args], nx
                 )
+            )
         if "export" in groups:
             cases.append(
                 Case(
