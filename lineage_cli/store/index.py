@@ -3,7 +3,9 @@
 Parsing a 1 GB lineage file takes 10 to 20 seconds, yet most questions have small answers.
 The index keeps one row per artifact and one per edge, with B-tree indexes on both edge
 endpoints, so ``parents``, ``children``, ``node`` and ``edge`` are each one indexed lookup and
-a query costs what its answer costs. :class:`SqlIndex` implements
+a query costs what its answer costs. (Measured: one row per artifact holding JSON lists of its
+parents, children and incoming edges took 1.6 to 1.9 times as long to build, because the
+grouping then happens in Python rather than in SQLite's index sort.) :class:`SqlIndex` implements
 :class:`~lineage_cli.graph.GraphView`, so every query runs on it unchanged.
 
 ``lineage.json`` stays the interchange format; the index is derived from it and records the
