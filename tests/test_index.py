@@ -40,6 +40,7 @@ def index_of(graph: LineageGraph) -> SqlIndex:
 def assert_same_view(graph: LineageGraph, index: SqlIndex) -> None:
     ids = graph.artifact_ids()
     assert index.artifact_count() == len(ids)
+    assert index.artifact_ids() == ids
     for aid in ids:
         assert aid in index
         assert index.parents(aid) == graph.parents(aid)

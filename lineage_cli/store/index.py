@@ -364,6 +364,10 @@ class SqlIndex:
                 break
         return sorted(candidates)
 
+    def artifact_ids(self) -> list[str]:
+        """Every known id (artifacts and edge endpoints), sorted; reads the whole table."""
+        return sorted(row[0] for row in self._fetch("SELECT name FROM artifact"))
+
     def artifact_count(self) -> int:
         """How many ids (artifacts and edge endpoints) the index holds."""
         return int(self._fetch("SELECT COUNT(*) FROM artifact")[0][0])
