@@ -11,7 +11,6 @@ import orjson
 
 from lineage_cli.errors import InputError, LineageFileError
 from lineage_cli.graph import LineageGraph, gc_paused
-from lineage_cli.store.atomic import write_atomic
 
 __all__ = ["STDIN", "dumps_graph", "gc_paused", "load_graph", "loads_graph", "read_document", "save_graph"]
 
@@ -132,4 +131,6 @@ def save_graph(graph: LineageGraph, path: str | os.PathLike[str]) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
+        from lineage_cli.store.atomic import write_atomic  # tempfile: only writers pay for it
+
         write_atomic(path, data)
