@@ -10,7 +10,15 @@ import pytest
 from lineage_cli.graph import GraphView, LineageGraph
 from lineage_cli.lineagefile import save_graph
 from lineage_cli.model import LineageEdge, LineageNode
-from lineage_cli.queries import ancestors, descendants, walk
+from lineage_cli.queries import (
+    analyze_impact,
+    ancestors,
+    common_ancestry,
+    descendants,
+    provenance,
+    shortest_path,
+    walk,
+)
 from lineage_cli.source import open_graph
 from lineage_cli.store.index import SqlIndex, build_index
 from lineage_cli.store.layout import StorePaths
@@ -63,6 +71,9 @@ class CountingView:
     def require(self, artifact_id: str) -> str:
         return self.inner.require(artifact_id)
 
+    def artifact_ids(self) -> Sequence[str]:
+        raise AssertionError("a query with a small answer must not read every artifact id")
+
 
 Query = Callable[[GraphView], object]
 QUERIES: dict[str, Query] = {
@@ -71,6 +82,11 @@ QUERIES: dict[str, Query] = {
     "depth-limited": lambda g: descendants(g, "core/s2/a1", depth=2),
     "both ways": lambda g: walk(g, "core/s3/a2", "both", depth=1),
     "node records": lambda g: [g.node(a) for a in ancestors(g, "core/s2/a3")],
+    "provenance": lambda g: provenance(g, "core/s3/a1"),
+    "path": lambda g: shortest_path(g, "core/s0/a0", "core/s4/a3"),
+    "directed path": lambda g: shortest_path(g, "core/s0/a0", "core/s4/a3", directed=True),
+    "common ancestors": lambda g: common_ancestry(g, "core/s5/a0", "core/s5/a2"),
+    "impact": lambda g: analyze_impact(g, "core/s3/a0", critical=["core/s6/a1"]),
 }
 
 
