@@ -216,7 +216,7 @@ def plan(
                     "export",
                     size,
                     "export --format dot",
-                    [LINEAGE, "export", "--format", "dot", "--graph", graph],
+                    [LINEAGE, "export", "--format", "dot", "--max-nodes", "0", "--graph", graph],
                     [*PEER, graph, "dot"],
                     nx,
                 )
