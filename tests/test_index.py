@@ -189,3 +189,19 @@ def test_a_large_walk_reads_each_direction_in_one_pass() -> None:
     # one lookup per artifact up to the threshold, then one read of every edge
     assert index.lookups <= BULK_AFTER + 3
     assert index.parents("deep") == ("leaf-0",)
+
+
+def test_lineage_build_writes_a_fresh_index(tmp_path: Path) -> None:
+    from lineage_cli.recorder import record_to_store
+    from lineage_cli.store.build import build_store
+
+    paths = StorePaths(tmp_path)
+    record_to_store(paths, "clean", inputs=["raw"])
+    record_to_store(paths, "report", inputs=["clean"])
+    build_store(paths)
+    index = open_index(paths)
+    assert index is not None
+    assert ancestors(index, "report") == ["clean", "raw"]
+    assert index.node("report") == load_graph(paths.graph).node("report")
+    build_store(paths, output=tmp_path / "elsewhere.json")  # another file: the store's index stays
+    assert open_index(paths) is not None
