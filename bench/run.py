@@ -309,7 +309,7 @@ def recorder_cases(data: Path) -> list[Case]:
     return cases
 
 
-def measure(cases: list[Case], repeat: int, timeout: float) -> None:
+def measure(cases: list[Case], repeat: int, timeout: float, after_each: Callable[[], None]) -> None:
     for r in range(repeat):
         for case in cases:
             if case.repeat is not None and r >= case.repeat:
@@ -330,6 +330,7 @@ def measure(cases: list[Case], repeat: int, timeout: float) -> None:
                 f" peer {median(case.results['peer']):.3f} s",
                 file=sys.stderr,
             )
+            after_each()  # a run cut short still leaves every measurement so far in RESULTS.md
 
 
 def find(cases: list[Case], group: str, size: str, name: str) -> Case | None:
@@ -510,9 +511,12 @@ def main(argv: list[str] | None = None) -> int:
         c.repeat = min(c.repeat or args.repeat, args.repeat_1m)
         if c.group in ("store", "graph", "export", "load") and c.peer and c.peer[:2] == PEER:
             c.peer_repeat = 1  # the networkx pipeline takes a minute or more at 1M: one run
-    measure(cases, args.repeat, args.timeout)
-    text = report(cases, extra, started, sizes, args)
-    args.out.write_text(text)
+
+    def write() -> None:
+        args.out.write_text(report(cases, extra, started, sizes, args))
+
+    measure(cases, args.repeat, args.timeout, write)
+    write()
     print(table(cases, extra))
     print(f"\nwritten: {args.out}", file=sys.stderr)
     return 0
