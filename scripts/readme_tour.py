@@ -60,6 +60,64 @@ TOUR: list[Stop] = [
             "lineage validate --json --strict sample_graphs/agent-orchestration.json",
         ),
     ),
+    # -- the query commands (queries work) --
+    Stop(
+        "lineage provenance",
+        "Where one artifact came from: its record, then one `parent:` line per input and one "
+        "`child:` line per output, each with the edge's type and description (tab-separated, for "
+        "`grep` and `cut`). On a terminal it is a table.",
+        ("lineage provenance fct_revenue_daily --graph sample_graphs/warehouse-etl.json",),
+    ),
+    Stop(
+        "lineage ancestors and lineage descendants",
+        "Everything upstream or downstream, transitively; `--depth N` stops after N hops. Piped, "
+        "the answer is one id per line, sorted, so it feeds `xargs`, `grep` or `wc`; on a terminal "
+        "it is a tree with each artifact shown once.",
+        (
+            "lineage ancestors fct_revenue_daily --depth 2 --graph sample_graphs/warehouse-etl.json",
+            "lineage descendants raw.erp.orders --graph sample_graphs/warehouse-etl.json | grep dashboard",
+        ),
+    ),
+    Stop(
+        "lineage path",
+        "A shortest path, one artifact per line in order. By default edges are followed either way "
+        "(how two artifacts are related at all); `--directed` only follows data downstream, and "
+        "exits 1 when there is no such path. With `--json`, `path` is `null` then.",
+        (
+            "lineage path raw.erp.orders rpt_cac_by_channel --graph sample_graphs/warehouse-etl.json",
+            "lineage path rpt_cac_by_channel raw.erp.orders --directed --json "
+            "--graph sample_graphs/warehouse-etl.json",
+        ),
+    ),
+    Stop(
+        "lineage common-ancestors",
+        "Artifacts upstream of both (piped: one id per line). `--json` also gives the `lowest` "
+        "ones: the nearest shared inputs, here the customer dimension.",
+        (
+            "lineage common-ancestors fct_touchpoints fct_sales_pipeline --json "
+            "--graph sample_graphs/warehouse-etl.json",
+        ),
+    ),
+    Stop(
+        "lineage impact",
+        "What a change breaks: every affected artifact on stdout; the critical ones (from a file of "
+        "ids, see `examples/critical.txt`) with the downstream path that reaches each, on stderr, "
+        "and a warning for critical ids the graph does not know. `--fail-on-critical` exits 1 when "
+        "a critical artifact is affected, for CI.",
+        (
+            "lineage impact stg_erp__orders --critical examples/critical.txt --fail-on-critical "
+            "--graph sample_graphs/warehouse-etl.json",
+        ),
+    ),
+    Stop(
+        "lineage cross-workflow",
+        "Artifacts one workflow produces and another consumes. Piped, their ids; `--json` adds the "
+        "producer, the consumers and their workflows, and since when the artifact is shared.",
+        (
+            "lineage cross-workflow --graph sample_graphs/warehouse-etl.json | head -5",
+            "lineage cross-workflow --json --graph sample_graphs/warehouse-etl.json | head -16",
+        ),
+    ),
 ]
 
 

@@ -393,9 +393,9 @@ def impact_command(
     if report.unknown_critical:
         count = len(report.unknown_critical)
         output.warn(
-            f"{critical}: {count} critical {'id is' if count == 1 else 'ids are'} not in the graph: "
+            f"{critical}: {count} critical {'id is' if count == 1 else 'ids are'} not in the graph ("
             + ", ".join(report.unknown_critical)
-            + ". Check them for typos."
+            + "); check the file for typos."
         )
     if as_json:
         output.print_json(_impact_document(report))
