@@ -546,3 +546,26 @@ def test_readme_json_examples_are_real_output(
     result = run(*argv[2:], env={"LINEAGE_GRAPH": "shop.json"})
     assert result.exit_code in (0, 1)
     assert result.stdout == shown
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["provenance", "raw"],
+        ["ancestors", "raw"],
+        ["descendants", "raw"],
+        ["path", "raw", "clean"],
+        ["common-ancestors", "raw", "clean"],
+        ["impact", "raw"],
+        ["cross-workflow"],
+    ],
+)
+def test_every_command_takes_the_shared_options_after_the_subcommand(
+    command: list[str], graph_file: Path, tmp_path: Path
+) -> None:
+    # --as-of is parsed (and a naive time rejected) before anything is read.
+    naive = run(*command, "--graph", graph_file, "--store", tmp_path, "--as-of", "2026-01-01T00:00:00")
+    assert_clean_error(naive, "--as-of '2026-01-01T00:00:00' has no timezone")
+    # An empty store has no lineage.json: the error names it and says what to do.
+    missing = run(*command, "--store", tmp_path / "empty", "--json", env={"LINEAGE_GRAPH": None})
+    assert_clean_error(missing, "lineage.json: no such file", "lineage build")
