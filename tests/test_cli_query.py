@@ -569,3 +569,17 @@ def test_every_command_takes_the_shared_options_after_the_subcommand(
     # An empty store has no lineage.json: the error names it and says what to do.
     missing = run(*command, "--store", tmp_path / "empty", "--json", env={"LINEAGE_GRAPH": None})
     assert_clean_error(missing, "lineage.json: no such file", "lineage build")
+
+
+def test_piped_and_json_queries_never_import_rich(graph_file: Path) -> None:
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from lineage_cli.cli import app\n"
+        f"graph = {str(graph_file)!r}\n"
+        "for args in (['impact', 'raw'], ['path', 'raw', 'audit', '--json'], ['provenance', 'raw']):\n"
+        "    assert CliRunner().invoke(app, [*args, '--graph', graph]).exit_code == 0\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
