@@ -583,3 +583,16 @@ def test_piped_and_json_queries_never_import_rich(graph_file: Path) -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_queries_answer_as_of_a_past_moment_in_the_store(tmp_path: Path) -> None:
+    from tests.test_store_cli import at, history
+
+    store = str(history(tmp_path).root)
+    env: dict[str, str | None] = {"LINEAGE_GRAPH": None, "LINEAGE_STORE": None}
+    before = run("descendants", "clean.parquet", "--store", store, "--as-of", at(2), env=env)
+    assert (before.exit_code, before.stdout) == (0, "")
+    now = run("descendants", "clean.parquet", "--as-of", at(30), "--store", store, env=env)
+    assert now.stdout == "model.pkl\nreport.html\n"
+    gone = run("provenance", "model.pkl", "--store", store, "--as-of", at(2), env=env)
+    assert_clean_error(gone, "Unknown artifact 'model.pkl'")
