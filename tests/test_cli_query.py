@@ -586,7 +586,8 @@ def test_piped_and_json_queries_never_import_rich(graph_file: Path) -> None:
 
 
 def test_queries_answer_as_of_a_past_moment_in_the_store(tmp_path: Path) -> None:
-    from tests.test_store_cli import at, history
+    from tests.storehelp import at
+    from tests.test_store_cli import history
 
     store = str(history(tmp_path).root)
     env: dict[str, str | None] = {"LINEAGE_GRAPH": None, "LINEAGE_STORE": None}
