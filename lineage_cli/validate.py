@@ -198,9 +198,10 @@ def _quote(text: str, limit: int = 80) -> str:
     return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
 
 
-# RFC 3339 date-time: what `format: date-time` in the JSON Schema accepts.
+# RFC 3339 date-time, as the JSON Schema's pattern has it: upper-case T and Z only, which is
+# what Python's datetime.fromisoformat (and so the loader) reads.
 _RFC3339 = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?(?P<zone>[Zz]|[+-]\d{2}:\d{2})?\Z",
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(?P<zone>Z|[+-]\d{2}:\d{2})?\Z",
     re.ASCII,
 )
 
@@ -580,6 +581,7 @@ def _check_graph(
 ) -> None:
     """Reference, duplicate, consistency and cycle checks over the usable ids."""
     first_edge: dict[tuple[str, str], int] = {}
+    input_sets = {artifact_id: set(inputs) for artifact_id, inputs in node_ids.items()}
     for position, source, target in edges:
         path = f"$.edges[{position}]"
         where: dict[str, Any] = {"edge": position}
@@ -602,7 +604,7 @@ def _check_graph(
             )
             continue
         first_edge[pair] = position
-        inputs = node_ids.get(target)
+        inputs = input_sets.get(target)
         if inputs is not None and source not in inputs:
             check.add(
                 "edge-not-in-inputs",

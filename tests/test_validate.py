@@ -111,6 +111,8 @@ def test_a_cycle_through_inputs_only_points_at_the_input() -> None:
         ("2026-01-01T10:00:00", "naive-timestamp"),
         ("2026-01-01 10:00:00Z", "bad-timestamp"),
         ("2026-01-01", "bad-timestamp"),
+        ("2026-01-01t10:00:00z", "bad-timestamp"),
+        ("2026-12-31T23:59:60Z", "bad-timestamp"),
         ("2026-02-30T00:00:00Z", "bad-timestamp"),
         ("yesterday", "bad-timestamp"),
         (1767225600, "wrong-type"),
@@ -415,3 +417,20 @@ def test_the_readme_documents_every_finding_code() -> None:
     readme = (REPO / "README.md").read_text()
     for code, (severity, _) in CODES.items():
         assert f"| `{code}` | {severity} |" in readme, code
+
+
+def test_cli_on_a_terminal_prints_the_same_findings_through_rich(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lineage_cli.cli.validate as command
+
+    monkeypatch.setattr(command, "is_terminal", lambda: True)
+    path = write(tmp_path, doc({"a": node(status="x"), "b": node("a")}, []))
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{path}: $.nodes.a.status: error [unknown-status] Artifact 'a' has unknown status 'x'; "
+        "use one of: fresh, stale, failed, in_progress, unknown.",
+        f"{path}: $.nodes.b.inputs[0]: warning [input-without-edge] Artifact 'b' lists input 'a' "
+        "with no edge for it; an implicit `derived` edge is assumed.",
+    ]
