@@ -604,8 +604,8 @@ def _check_graph(
             )
             continue
         first_edge[pair] = position
-        inputs = input_sets.get(target)
-        if inputs is not None and source not in inputs:
+        listed = input_sets.get(target)
+        if listed is not None and source not in listed:
             check.add(
                 "edge-not-in-inputs",
                 path,
