@@ -67,6 +67,13 @@ class GraphView(Protocol):
         """Return ``artifact_id`` if known, else raise :class:`UnknownArtifactError`."""
         ...
 
+    def artifact_ids(self) -> Sequence[str]:
+        """Every known id (nodes and edge endpoints), sorted.
+
+        Only whole-graph queries (``cross_workflow_links``) call it; walks never do.
+        """
+        ...
+
 
 def suggest_ids(artifact_id: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
     """Return up to ``limit`` known ids close to ``artifact_id``, best first.
