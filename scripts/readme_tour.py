@@ -39,6 +39,76 @@ TOUR: list[Stop] = [
         ("lineage --help",),
     ),
     Stop(
+        "lineage provenance",
+        "Where an artifact came from: its record, then its parents and children with the edge "
+        "types. Ids are URIs, paths or anything else; quote them for the shell.",
+        ("lineage provenance 'registry://ctr-xgb/14' --graph sample_graphs/ml-training.json",),
+    ),
+    Stop(
+        "lineage ancestors",
+        "Everything upstream, transitively, or within `--depth N` hops. Piped, a set is one id per "
+        "line, sorted, ready for `xargs`, `wc` or `grep`.",
+        (
+            "lineage ancestors 'approval:ctr-xgb/14' --depth 2 -g sample_graphs/ml-training.json",
+            "lineage ancestors 'approval:ctr-xgb/14' -g sample_graphs/ml-training.json | wc -l",
+        ),
+    ),
+    Stop(
+        "",
+        "An unknown id is bad input (exit status 2), with the closest known ids suggested.",
+        ("lineage ancestors dim_customers -g sample_graphs/warehouse-etl.json",),
+    ),
+    Stop(
+        "lineage descendants",
+        "Everything downstream: what the best training run fed, as far as the production deployments. "
+        "`| xargs` takes it from there.",
+        (
+            "lineage descendants 'model:ctr-xgb/run-0417' -g sample_graphs/ml-training.json",
+            "lineage descendants 'model:ctr-xgb/run-0417' -g sample_graphs/ml-training.json "
+            "| grep '^deployment:' | xargs -n 1 echo rollback",
+        ),
+    ),
+    Stop(
+        "lineage path",
+        "A shortest path. As the spec says, edges are followed either way unless `--directed`, which "
+        "follows them downstream only; no path is a negative answer, exit status 1.",
+        (
+            "lineage path dim_date 'salesforce://Account.ltv__c' -g sample_graphs/warehouse-etl.json",
+            "lineage path 'postgres://crm-replica.internal:5432/crm/public.accounts' "
+            "'dashboard:looker/finance/board-pack' --directed -g sample_graphs/warehouse-etl.json",
+            "lineage path 'dashboard:looker/finance/revenue' dim_date --directed "
+            "-g sample_graphs/warehouse-etl.json",
+        ),
+    ),
+    Stop(
+        "lineage common-ancestors",
+        "What two artifacts both come from: here, the pull request and the rewritten policy page.",
+        (
+            "lineage common-ancestors 'pr:payments-service#2291' 'docs:payments/retry-policy.md@2026.03' "
+            "-g sample_graphs/agent-orchestration.json",
+        ),
+    ),
+    Stop(
+        "lineage impact",
+        "What a change affects downstream. `--critical FILE` names artifacts that matter (one id a "
+        "line, `#` comments; unknown ids are warned about) and prints the directed paths that reach "
+        "them; `--fail-on-critical` makes that exit status 1, for CI.",
+        (
+            "cat examples/critical.txt",
+            "lineage impact stg_erp__currencies --critical examples/critical.txt --fail-on-critical "
+            "-g sample_graphs/warehouse-etl.json",
+        ),
+    ),
+    Stop(
+        "lineage cross-workflow",
+        "Artifacts that one workflow produces and another consumes. `--json` gives the producer and "
+        "the consumers of each.",
+        (
+            "lineage cross-workflow -g sample_graphs/agent-orchestration.json",
+            "lineage cross-workflow --json -g sample_graphs/agent-orchestration.json | head -n 12",
+        ),
+    ),
+    Stop(
         "lineage validate",
         "Checks lineage files and prints one finding per line (see [Validating a file]"
         "(#validating-a-file) for every check). The shipped samples are clean even under `--strict`; "
@@ -58,6 +128,15 @@ TOUR: list[Stop] = [
         (
             "head -c 300 sample_graphs/ml-training.json | lineage validate -",
             "lineage validate --json --strict sample_graphs/agent-orchestration.json",
+        ),
+    ),
+    Stop(
+        "lineage export",
+        "Diagrams and pictures (see [Exports and pictures](#exports-and-pictures)): here the plan "
+        "and what was generated from it, one hop downstream, as Mermaid.",
+        (
+            "lineage export --format mermaid --root 'plan:PAY-1423@v2' --downstream --depth 1 "
+            "-g sample_graphs/agent-orchestration.json",
         ),
     ),
 ]
