@@ -169,6 +169,11 @@ def _of(name: str, artifact_id: str) -> str:
     return f"The `{name}` of artifact {_quote(artifact_id)}"
 
 
+def _field(name: str) -> str:
+    """A field name for a message: in backquotes, or as a Python literal if it has odd characters."""
+    return f"`{name}`" if name.isprintable() and "`" not in name else repr(name)
+
+
 def _node_path(artifact_id: str) -> str:
     return _member("$.nodes", artifact_id)
 
@@ -270,13 +275,14 @@ class _Checker:
         keys = obj.keys()
         if required <= keys and keys <= known:
             return
+        # Report in a fixed order (set order depends on the hash seed).
         for name in sorted(required - keys):
             self.add("missing-field", path, f"{_text(subject)} has no `{name}` field.", **where)
-        for name in keys - known:
+        for name in [key for key in obj if key not in known]:
             self.add(
                 "unknown-field",
                 _member(path, name),
-                f"{_text(subject)} has a field `{name}` that the format does not define; "
+                f"{_text(subject)} has a field {_field(name)} that the format does not define; "
                 "move free-form data into `metadata`.",
                 **where,
             )
@@ -660,7 +666,9 @@ def _check_cycles(
             "error",
             "cycle",
             path,
-            "The graph has a cycle: " + " -> ".join(cycle) + "; lineage must be acyclic, so remove one of "
+            "The graph has a cycle: "
+            + " -> ".join(a if a.isprintable() else repr(a) for a in cycle)
+            + "; lineage must be acyclic, so remove one of "
             "these edges.",
             artifact=cycle[0],
             edge=position,
