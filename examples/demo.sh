@@ -42,8 +42,34 @@ step lineage cross-workflow --graph "$AGENTS"
 
 
 # --- 2. Recording a pipeline into a store, building, staleness, time travel ----------
-# (filled in by the store work)
-
+# examples/pipeline.py records its lineage with the Python recorder; the shell adds one
+# record with `lineage record`; then build, query, go stale, and travel back in time.
+STORE="$OUT/store"
+now() { date -u +%Y-%m-%dT%H:%M:%S.%6NZ; }
+has() { lineage "$1" --help >/dev/null 2>&1; }   # commands from the other sections
+step python examples/pipeline.py --store "$STORE" --data "$OUT/data"
+step lineage record published/weekly.pdf --input reports/weekly.html --workflow nightly-sales \
+  --stage publish --agent ci --transformation "print to PDF" --type copied --store "$STORE"
+step lineage build --store "$STORE"
+step lineage stale --store "$STORE"
+BEFORE=$(now)
+if has ancestors; then
+  step lineage ancestors reports/weekly.html --store "$STORE"
+  step lineage impact raw/orders.csv --store "$STORE"
+fi
+# A new download of the orders: everything built from the old orders goes stale.
+step python examples/pipeline.py --store "$STORE" --data "$OUT/data" --refresh-orders
+step lineage build --store "$STORE"
+step lineage stale --store "$STORE" --json || echo "(exit $?: stale artifacts, so CI would stop here)" >&2
+step lineage snapshots --store "$STORE"
+step lineage at "$BEFORE" --store "$STORE" --output "$OUT/store-before-refresh.json"
+step lineage diff "$BEFORE" "$(now)" --store "$STORE"
+if has ancestors; then
+  step lineage ancestors published/weekly.pdf --store "$STORE" --as-of "$BEFORE"
+fi
+if has export; then
+  step lineage export --format svg --store "$STORE" --output "$OUT/store-lineage.svg"
+fi
 
 
 # --- 3. Pictures ----------------------------------------------------------------------
@@ -61,7 +87,18 @@ ls -l "$OUT"/lineage.png "$OUT"/piped.png "$OUT"/first-20.svg >&2
 
 
 # --- 4. Interop: OpenLineage and PROV -------------------------------------------------
-# (filled in by the interop work)
+# Three jobs report through the OpenLineage client's file transport (the clean job fails
+# once, then succeeds on retry); their events go into a store, twice (the second adds
+# nothing), then out again as W3C PROV and as OpenLineage.
+OL_STORE="$OUT/openlineage-store"
+step python examples/openlineage_jobs.py "$OUT/openlineage-events.ndjson"
+step lineage import openlineage "$OUT/openlineage-events.ndjson" --store "$OL_STORE"
+step lineage import openlineage "$OUT/openlineage-events.ndjson" --store "$OL_STORE"
+step lineage build --store "$OL_STORE"
+step lineage ancestors bigquery/analytics.revenue --store "$OL_STORE"
+step lineage export --format prov-json --store "$OL_STORE" > "$OUT/lineage.prov.json"
+step lineage export --format openlineage --store "$OL_STORE" > "$OUT/lineage.openlineage.ndjson"
+echo "PROV-JSON in $OUT/lineage.prov.json; OpenLineage events in $OUT/lineage.openlineage.ndjson." >&2
 
 
 

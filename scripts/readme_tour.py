@@ -1,7 +1,8 @@
 """Rewrite the README's tour with the real output of each command (``--check``: only compare).
 
-Each command runs through the installed ``lineage`` (next to this Python), in a shell from the
-repository root, with output piped (so it is the plain, scriptable form) and a fixed environment.
+Each command runs through the installed ``lineage`` (next to this Python), in a shell, in a
+scratch directory where ``sample_graphs/`` and ``examples/`` are the repository's, with output
+piped (so it is the plain, scriptable form) and a fixed environment.
 ``tests/test_docs.py`` fails when the README's tour differs from what this script produces now.
 
 To add a command to the tour, append a :class:`Stop` to ``TOUR``.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +111,52 @@ TOUR: list[Stop] = [
         ),
     ),
     Stop(
+        "lineage build",
+        "The store is a directory (`--store DIR`, else `$LINEAGE_STORE`, else `.lineage/`) with an "
+        "append-only event log (see [The store](#the-store)). `lineage import graph` and `lineage "
+        "record` append to it; `lineage build` folds it into `lineage.json`, which every query "
+        "then reads. Here the warehouse sample becomes a store (the importer warns where a node's "
+        "input edges mix transformation types, which one event cannot carry).",
+        ("lineage import graph sample_graphs/warehouse-etl.json", "lineage build"),
+    ),
+    Stop(
+        "lineage record",
+        "Records one artifact from the shell (the recorder's `record_artifact` from Python). A "
+        "new build of the daily exchange rates, then a build: what was made from the old rates is "
+        "now stale. (`cut` drops the event id, which is new every time.)",
+        (
+            "lineage record int_fx_rates_daily --input stg_erp__currencies --workflow shared-dimensions "
+            "--stage model --agent dbt -t 'daily rates, ECB source' 2>&1 | cut -d ' ' -f 1,2",
+            "lineage build",
+        ),
+    ),
+    Stop(
+        "lineage stale",
+        "Stale artifacts, sorted; a non-empty answer is exit status 1, so CI can stop on it.",
+        ("lineage stale",),
+    ),
+    Stop(
+        "lineage snapshots",
+        "One snapshot per build that changed the graph (`cut` leaves out the two times).",
+        ("lineage snapshots | cut -f 1,4-6,8",),
+    ),
+    Stop(
+        "lineage at",
+        "The graph as it was at a moment, rebuilt from the event log: at 02:30, 34 of the 82 "
+        "artifacts existed. `--output -` prints it as a lineage file, which validates; "
+        "queries take `--as-of` for the same view.",
+        (
+            "lineage at 2026-03-01T02:30:00Z | head -n 5",
+            "lineage at 2026-03-01T02:30:00Z --output - | lineage validate --strict -",
+            "lineage descendants raw.erp.orders --as-of 2026-03-01T03:30:00Z",
+        ),
+    ),
+    Stop(
+        "lineage diff",
+        "What changed between two moments: artifacts and edges added, removed or modified.",
+        ("lineage diff 2026-03-01T02:30:00Z 2026-03-01T03:05:00Z",),
+    ),
+    Stop(
         "lineage validate",
         "Checks lineage files and prints one finding per line (see [Validating a file]"
         "(#validating-a-file) for every check). The shipped samples are clean even under `--strict`; "
@@ -139,6 +187,32 @@ TOUR: list[Stop] = [
             "-g sample_graphs/agent-orchestration.json",
         ),
     ),
+    Stop(
+        "lineage import openlineage",
+        "Reads the NDJSON that OpenLineage clients write and appends the equivalent events to the store "
+        "(see [OpenLineage and W3C PROV](#openlineage-and-w3c-prov)). `examples/openlineage-events.ndjson` "
+        "was written by three jobs through the real `openlineage-python` file transport "
+        "(`examples/openlineage_jobs.py`). The same events twice add nothing; the summary goes to stderr.",
+        (
+            'lineage import openlineage examples/openlineage-events.ndjson --store "$(mktemp -d)"',
+            "cat examples/openlineage-events.ndjson examples/openlineage-events.ndjson"
+            ' | lineage import openlineage - --store "$(mktemp -d)"',
+        ),
+    ),
+    Stop(
+        "",
+        "A bad line is reported with its line number, and then nothing is imported (exit status 2) "
+        "unless `--skip-bad` is given.",
+        (
+            """printf '{"eventType": "RESTART", "run": {"runId": "r"}}\\n{oops\\n'"""
+            ' | lineage import openlineage - --store "$(mktemp -d)"',
+        ),
+    ),
+    Stop(
+        "lineage import graph",
+        "Merges a lineage file into the store: each artifact becomes an event at its own timestamp.",
+        ('lineage import graph sample_graphs/warehouse-etl.json --store "$(mktemp -d)"',),
+    ),
 ]
 
 
@@ -163,11 +237,22 @@ def environment() -> dict[str, str]:
     return env
 
 
-def run(command: str, env: dict[str, str]) -> str:
-    """Run one shell command from the repository root; return what it printed, and its exit status."""
+def workspace(root: Path) -> Path:
+    """Make ``root`` look like the repository to the tour, and return it.
+
+    ``sample_graphs/`` and ``examples/`` link to the real ones; the store commands fill
+    ``.lineage/`` here, never in the repository.
+    """
+    for name in ("sample_graphs", "examples"):
+        (root / name).symlink_to(REPO / name, target_is_directory=True)
+    return root
+
+
+def run(command: str, env: dict[str, str], cwd: Path) -> str:
+    """Run one shell command in ``cwd``; return what it printed, and its exit status if not 0."""
     result = subprocess.run(
         ["bash", "-c", command],
-        cwd=REPO,
+        cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -185,6 +270,11 @@ def run(command: str, env: dict[str, str]) -> str:
 def render() -> str:
     """The text between the tour markers, with every command's real output."""
     env = environment()
+    with tempfile.TemporaryDirectory(prefix="lineage-tour-") as scratch:
+        return _render(env, workspace(Path(scratch)))
+
+
+def _render(env: dict[str, str], cwd: Path) -> str:
     parts = [
         "## A tour of the commands",
         "",
@@ -199,7 +289,7 @@ def render() -> str:
             parts += [f"### {stop.title}", ""]
         parts += [stop.text, "", "```console"]
         for command in stop.commands:
-            parts += [f"$ {command}", run(command, env)]
+            parts += [f"$ {command}", run(command, env, cwd)]
         parts += ["```", ""]
     return "\n".join(parts)
 
