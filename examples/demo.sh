@@ -8,7 +8,15 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; "$@"; }
 
 # --- 1. Queries on the sample graphs (core) -------------------------------------------
-# (filled in by the core work)
+# The three sample graphs are valid even under --strict (warnings count as errors).
+step lineage validate --strict sample_graphs/*.json
+# A broken file: every problem with its JSONPath, one cycle printed, exit status 1.
+if step lineage validate examples/broken.json; then
+  echo "examples/broken.json should not validate" >&2; exit 1
+fi
+# Scripts read the JSON report.
+step lineage validate --json sample_graphs/warehouse-etl.json > "$OUT/validate-warehouse.json"
+echo "valid: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["valid"])' "$OUT/validate-warehouse.json")" >&2
 
 
 

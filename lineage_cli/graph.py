@@ -67,6 +67,13 @@ class GraphView(Protocol):
         """Return ``artifact_id`` if known, else raise :class:`UnknownArtifactError`."""
         ...
 
+    def artifact_ids(self) -> Sequence[str]:
+        """Every known id (nodes and edge endpoints), sorted.
+
+        Only whole-graph queries (``cross_workflow_links``) call it; walks never do.
+        """
+        ...
+
 
 def suggest_ids(artifact_id: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
     """Return up to ``limit`` known ids close to ``artifact_id``, best first.
@@ -434,12 +441,15 @@ class LineageGraph:
         if self._edges_cache is None:
             explicit = self._explicit_edges()
             seen = {(e.source, e.target) for e in explicit}
-            implicit = [
-                LineageEdge(src, aid, TransformationType.DERIVED, IMPLICIT_EDGE_DESCRIPTION)
-                for aid in self.nodes
-                for src in self.nodes.raw_inputs(aid)
-                if (src, aid) not in seen
-            ]
+            implicit = []
+            for aid in self.nodes:
+                for src in self.nodes.raw_inputs(aid):
+                    # An input listed twice still gets one implicit edge.
+                    if (src, aid) not in seen:
+                        seen.add((src, aid))
+                        implicit.append(
+                            LineageEdge(src, aid, TransformationType.DERIVED, IMPLICIT_EDGE_DESCRIPTION)
+                        )
             self._edges_cache = explicit + implicit
         return self._edges_cache
 

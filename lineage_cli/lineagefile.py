@@ -16,7 +16,15 @@ from lineage_cli.errors import InputError, LineageFileError
 from lineage_cli.graph import LineageGraph
 from lineage_cli.store.atomic import write_atomic
 
-__all__ = ["STDIN", "dumps_graph", "load_graph", "loads_graph", "read_document", "save_graph"]
+__all__ = [
+    "STDIN",
+    "dumps_graph",
+    "load_graph",
+    "loads_graph",
+    "read_bytes",
+    "read_document",
+    "save_graph",
+]
 
 STDIN = "-"
 """The file name that means standard input."""
@@ -58,42 +66,52 @@ def read_document(path: str | os.PathLike[str]) -> dict[str, Any]:
     >>> read_document(p)["edges"]
     []
     """
+    return parse_document(read_bytes(path), _display_name(path))
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """Read a lineage file's bytes (``-`` is standard input).
+
+    Raises
+    ------
+    LineageFileError
+        When the file is missing, a directory, or unreadable.
+    """
     name = _display_name(path)
     try:
-        data = sys.stdin.buffer.read() if str(path) == STDIN else Path(path).read_bytes()
+        return sys.stdin.buffer.read() if str(path) == STDIN else Path(path).read_bytes()
     except FileNotFoundError:
         raise LineageFileError(
             name,
-            "no such file",
+            "no such file.",
             hint=(
                 "Pass --graph FILE, set LINEAGE_GRAPH, "
                 "or run `lineage build` to create the store's lineage.json."
             ),
         ) from None
     except IsADirectoryError:
-        raise LineageFileError(name, "is a directory, not a lineage file") from None
+        raise LineageFileError(name, "is a directory, not a lineage file.") from None
     except OSError as exc:
-        raise LineageFileError(name, f"cannot be read ({exc.strerror})") from None
-    return parse_document(data, name)
+        raise LineageFileError(name, f"cannot be read ({exc.strerror}).") from None
 
 
 def parse_document(data: bytes, name: str) -> dict[str, Any]:
     """Parse lineage-file bytes; ``name`` is used in error messages."""
     if not data.strip():
-        raise LineageFileError(name, "the file is empty", hint="Expected a lineage JSON document.")
+        raise LineageFileError(name, "the file is empty.", hint="Expected a lineage JSON document.")
     try:
         with gc_paused():
             document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise LineageFileError(
             name,
-            f"not valid JSON ({exc.msg})",
+            f"not valid JSON ({exc.msg}).",
             line=exc.lineno,
             column=exc.colno,
             hint="Fix the file or regenerate it with `lineage build`.",
         ) from None
     if not isinstance(document, dict):
-        raise LineageFileError(name, "the top level must be a JSON object with `nodes` and `edges`")
+        raise LineageFileError(name, "the top level must be a JSON object with `nodes` and `edges`.")
     return document
 
 

@@ -9,7 +9,7 @@ from lineage_cli.graph import GraphView, LineageGraph
 from lineage_cli.lineagefile import load_graph
 from lineage_cli.store.layout import resolve_store
 
-__all__ = ["GRAPH_ENV", "open_graph", "open_lineage_graph"]
+__all__ = ["GRAPH_ENV", "graph_file_path", "open_graph", "open_lineage_graph"]
 
 GRAPH_ENV = "LINEAGE_GRAPH"
 
@@ -28,8 +28,7 @@ def open_lineage_graph(
         from lineage_cli.timetravel import graph_at
 
         return graph_at(resolve_store(store), as_of)
-    chosen = graph_file or os.environ.get(GRAPH_ENV)
-    return load_graph(chosen if chosen else resolve_store(store).graph)
+    return load_graph(graph_file_path(graph_file, store))
 
 
 def open_graph(
@@ -43,3 +42,15 @@ def open_graph(
     may get an index-backed view instead of the whole file.
     """
     return open_lineage_graph(graph_file, store, as_of)
+
+
+def graph_file_path(graph_file: str | None = None, store: str | os.PathLike[str] | None = None) -> str:
+    """The lineage file a command reads: ``graph_file``, else ``$LINEAGE_GRAPH``, else the store's.
+
+    Examples
+    --------
+    >>> graph_file_path("g.json", "/tmp/s")
+    'g.json'
+    """
+    chosen = graph_file or os.environ.get(GRAPH_ENV)
+    return chosen if chosen else str(resolve_store(store).graph)
