@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 
+from lineage_cli.errors import UsageError
 from lineage_cli.graph import GraphView, LineageGraph
 from lineage_cli.lineagefile import load_graph
 from lineage_cli.store.layout import resolve_store
@@ -26,6 +27,12 @@ def open_lineage_graph(
     """
     if as_of is not None:
         from lineage_cli.timetravel import graph_at
+
+        if graph_file or os.environ.get(GRAPH_ENV):
+            raise UsageError(
+                "--as-of replays the store's event log, so it cannot be used with --graph or $LINEAGE_GRAPH.",
+                hint="Drop --graph (or unset LINEAGE_GRAPH) and pass --store DIR if needed.",
+            )
 
         return graph_at(resolve_store(store), as_of)
     return load_graph(graph_file_path(graph_file, store))
