@@ -61,6 +61,32 @@ TOUR: list[Stop] = [
         ),
     ),
     Stop(
+        "lineage import openlineage",
+        "Reads the NDJSON that OpenLineage clients write and appends the equivalent events to the store "
+        "(see [OpenLineage and W3C PROV](#openlineage-and-w3c-prov)). `examples/openlineage-events.ndjson` "
+        "was written by three jobs through the real `openlineage-python` file transport "
+        "(`examples/openlineage_jobs.py`). The same events twice add nothing; the summary goes to stderr.",
+        (
+            'lineage import openlineage examples/openlineage-events.ndjson --store "$(mktemp -d)"',
+            "cat examples/openlineage-events.ndjson examples/openlineage-events.ndjson"
+            ' | lineage import openlineage - --store "$(mktemp -d)"',
+        ),
+    ),
+    Stop(
+        "",
+        "A bad line is reported with its line number, and then nothing is imported (exit status 2) "
+        "unless `--skip-bad` is given.",
+        (
+            """printf '{"eventType": "RESTART", "run": {"runId": "r"}}\\n{oops\\n'"""
+            ' | lineage import openlineage - --store "$(mktemp -d)"',
+        ),
+    ),
+    Stop(
+        "lineage import graph",
+        "Merges a lineage file into the store: each artifact becomes an event at its own timestamp.",
+        ('lineage import graph sample_graphs/warehouse-etl.json --store "$(mktemp -d)"',),
+    ),
+    Stop(
         "lineage export",
         "Writes the graph, or a root's neighbourhood, as Mermaid, DOT, JSON, PNG or SVG (see "
         "[Exports and pictures](#exports-and-pictures)). Here: the model registry entry and its "
