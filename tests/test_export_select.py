@@ -145,8 +145,10 @@ def test_export_time_grows_linearly() -> None:
         export_graph(graph, ExportRequest("dot", max_nodes=0))
         return time.perf_counter() - started
 
-    small, large = min(seconds(5_000) for _ in range(2)), min(seconds(40_000) for _ in range(2))
-    assert large < small * 8 * 3, (small, large)  # 8x the input: well under 64x (quadratic)
+    # Best of three, since the machine may be busy; 8x the input must cost well under the
+    # 64x a quadratic exporter would (32x leaves room for cache effects and noise).
+    small, large = min(seconds(5_000) for _ in range(3)), min(seconds(40_000) for _ in range(3))
+    assert large < small * 32, (small, large)
 
 
 def test_a_cut_around_a_root_keeps_the_root() -> None:
