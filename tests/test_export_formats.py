@@ -236,3 +236,16 @@ def test_sample_graph_renders_to_svg_and_png(path: Path) -> None:
     assert svg.count(b'class="node"') == len(graph.artifact_ids())
     assert svg.count(b'class="edge"') == len(graph.edges)
     assert export_graph(graph, ExportRequest("png")).data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_a_missing_checker_fails_loudly_instead_of_skipping(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests import export_checks
+
+    monkeypatch.setattr(export_checks, "JS_DIR", tmp_path)
+    with pytest.raises(pytest.fail.Exception, match="run `make dev`"):
+        export_checks.require_node()
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(pytest.fail.Exception, match="run `make dev`"):
+        export_checks.require_dot()
