@@ -568,19 +568,21 @@ def build_store(
     >>> build_store(store).snapshot is None   # nothing changed: no new snapshot
     True
     """
-    from lineage_cli.store.snapshots import record_snapshot
+    from lineage_cli.store.snapshots import log_tail_hash, record_snapshot
 
     require_log(paths)
     with gc_paused():  # the whole build: enabling it between steps would trigger full collections
         log = read_log(paths)
         fold = fold_log(paths, skip_bad=skip_bad, on_problem=on_problem, progress=progress, data=log)
+        log_tail = log_tail_hash(log, fold.log_bytes)
+        del log  # the raw log is as big as the file about to be encoded: free it first
         built_at = utc_now()
         if progress and fold.events >= PROGRESS_EVERY:
             progress("writing the lineage file", fold.events)
         data, digest = encode_document(fold, built_at)
         target = Path(output) if output is not None else paths.graph
         write_atomic(target, data)
-        snapshot = record_snapshot(paths, fold, built_at, digest, data, log)
+        snapshot = record_snapshot(paths, fold, built_at, digest, data, log_tail)
         result = BuildResult(
             output=target,
             artifacts=len(fold.nodes),
@@ -592,5 +594,5 @@ def build_store(
             graph_hash=digest,
             snapshot=snapshot,
         )
-        del fold, data, log  # freed by reference counting while the collector is still paused
+        del fold, data  # freed by reference counting while the collector is still paused
     return result
