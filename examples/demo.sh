@@ -8,7 +8,15 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; "$@"; }
 
 # --- 1. Queries on the sample graphs (core) -------------------------------------------
-# (filled in by the core work)
+# The three sample graphs are valid even under --strict (warnings count as errors).
+step lineage validate --strict sample_graphs/*.json
+# A broken file: every problem with its JSONPath, one cycle printed, exit status 1.
+if step lineage validate examples/broken.json; then
+  echo "examples/broken.json should not validate" >&2; exit 1
+fi
+# Scripts read the JSON report.
+step lineage validate --json sample_graphs/warehouse-etl.json > "$OUT/validate-warehouse.json"
+echo "valid: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["valid"])' "$OUT/validate-warehouse.json")" >&2
 
 
 
@@ -44,12 +52,32 @@ fi
 
 
 # --- 3. Pictures ----------------------------------------------------------------------
-# (filled in by the export work)
+PICTURE_GRAPH=sample_graphs/ml-training.json
+for candidate in ../shared/real-graphs/dbt-fhir.json /work/shared/real-graphs/dbt-fhir.json; do  # until sample_graphs/ lands
+  if [ ! -f "$PICTURE_GRAPH" ]; then PICTURE_GRAPH=$candidate; fi
+done
+step lineage export --graph "$PICTURE_GRAPH" --format png --output "$OUT/lineage.png"
+step lineage export --graph "$PICTURE_GRAPH" --format mermaid --output "$OUT/lineage.mmd"
+step lineage export --graph "$PICTURE_GRAPH" --format svg --max-nodes 20 --output "$OUT/first-20.svg"
+printf '\n\033[1m$ lineage export --graph %s --format dot | dot -Tpng -o %s\033[0m\n' "$PICTURE_GRAPH" "$OUT/piped.png" >&2
+lineage export --graph "$PICTURE_GRAPH" --format dot | dot -Tpng -o "$OUT/piped.png"
+ls -l "$OUT"/lineage.png "$OUT"/piped.png "$OUT"/first-20.svg >&2
 
 
 
 # --- 4. Interop: OpenLineage and PROV -------------------------------------------------
-# (filled in by the interop work)
+# Three jobs report through the OpenLineage client's file transport (the clean job fails
+# once, then succeeds on retry); their events go into a store, twice (the second adds
+# nothing), then out again as W3C PROV and as OpenLineage.
+OL_STORE="$OUT/openlineage-store"
+step python examples/openlineage_jobs.py "$OUT/openlineage-events.ndjson"
+step lineage import openlineage "$OUT/openlineage-events.ndjson" --store "$OL_STORE"
+step lineage import openlineage "$OUT/openlineage-events.ndjson" --store "$OL_STORE"
+step lineage build --store "$OL_STORE"
+step lineage ancestors bigquery/analytics.revenue --store "$OL_STORE"
+step lineage export --format prov-json --store "$OL_STORE" > "$OUT/lineage.prov.json"
+step lineage export --format openlineage --store "$OL_STORE" > "$OUT/lineage.openlineage.ndjson"
+echo "PROV-JSON in $OUT/lineage.prov.json; OpenLineage events in $OUT/lineage.openlineage.ndjson." >&2
 
 
 

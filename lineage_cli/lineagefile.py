@@ -2,40 +2,29 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from lineage_cli.errors import InputError, LineageFileError
-from lineage_cli.graph import LineageGraph
-from lineage_cli.store.atomic import write_atomic
+from lineage_cli.graph import LineageGraph, gc_paused
 
-__all__ = ["STDIN", "dumps_graph", "load_graph", "loads_graph", "read_document", "save_graph"]
+__all__ = [
+    "STDIN",
+    "dumps_graph",
+    "gc_paused",
+    "load_graph",
+    "loads_graph",
+    "read_bytes",
+    "read_document",
+    "save_graph",
+]
 
 STDIN = "-"
 """The file name that means standard input."""
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small objects.
-
-    Parsing a large file allocates millions of containers and none are garbage;
-    a collection pass in the middle costs up to half the parse time.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _display_name(path: str | os.PathLike[str]) -> str:
@@ -58,42 +47,52 @@ def read_document(path: str | os.PathLike[str]) -> dict[str, Any]:
     >>> read_document(p)["edges"]
     []
     """
+    return parse_document(read_bytes(path), _display_name(path))
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """Read a lineage file's bytes (``-`` is standard input).
+
+    Raises
+    ------
+    LineageFileError
+        When the file is missing, a directory, or unreadable.
+    """
     name = _display_name(path)
     try:
-        data = sys.stdin.buffer.read() if str(path) == STDIN else Path(path).read_bytes()
+        return sys.stdin.buffer.read() if str(path) == STDIN else Path(path).read_bytes()
     except FileNotFoundError:
         raise LineageFileError(
             name,
-            "no such file",
+            "no such file.",
             hint=(
                 "Pass --graph FILE, set LINEAGE_GRAPH, "
                 "or run `lineage build` to create the store's lineage.json."
             ),
         ) from None
     except IsADirectoryError:
-        raise LineageFileError(name, "is a directory, not a lineage file") from None
+        raise LineageFileError(name, "is a directory, not a lineage file.") from None
     except OSError as exc:
-        raise LineageFileError(name, f"cannot be read ({exc.strerror})") from None
-    return parse_document(data, name)
+        raise LineageFileError(name, f"cannot be read ({exc.strerror}).") from None
 
 
 def parse_document(data: bytes, name: str) -> dict[str, Any]:
     """Parse lineage-file bytes; ``name`` is used in error messages."""
     if not data.strip():
-        raise LineageFileError(name, "the file is empty", hint="Expected a lineage JSON document.")
+        raise LineageFileError(name, "the file is empty.", hint="Expected a lineage JSON document.")
     try:
         with gc_paused():
             document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise LineageFileError(
             name,
-            f"not valid JSON ({exc.msg})",
+            f"not valid JSON ({exc.msg}).",
             line=exc.lineno,
             column=exc.colno,
             hint="Fix the file or regenerate it with `lineage build`.",
         ) from None
     if not isinstance(document, dict):
-        raise LineageFileError(name, "the top level must be a JSON object with `nodes` and `edges`")
+        raise LineageFileError(name, "the top level must be a JSON object with `nodes` and `edges`.")
     return document
 
 
@@ -151,4 +150,6 @@ def save_graph(graph: LineageGraph, path: str | os.PathLike[str]) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
+        from lineage_cli.store.atomic import write_atomic  # tempfile: only writers pay for it
+
         write_atomic(path, data)

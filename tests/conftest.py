@@ -12,7 +12,19 @@ from lineage_cli.model import LineageNode, ProvenanceRecord, parse_timestamp
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_GRAPHS = REPO / "sample_graphs"
-REAL_GRAPHS = REPO.parent / "shared" / "real-graphs"
+
+
+def _find_real_graphs() -> Path:
+    # The shared graphs sit beside the checkout (/work/main) or two levels up for a
+    # worktree (/work/wt/NAME); a missing directory must fail the tests that use it.
+    for base in (REPO.parent, *REPO.parent.parents):
+        candidate = base / "shared" / "real-graphs"
+        if candidate.is_dir():
+            return candidate
+    return REPO.parent / "shared" / "real-graphs"
+
+
+REAL_GRAPHS = _find_real_graphs()
 
 
 def make_graph(

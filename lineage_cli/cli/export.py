@@ -2,4 +2,128 @@
 
 from __future__ import annotations
 
-from lineage_cli.cli.app import app  # noqa: F401
+import sys
+from typing import Annotated
+
+import typer
+
+from lineage_cli.cli.app import app
+from lineage_cli.cli.options import AsOfOpt, GraphOpt, StoreOpt, parse_as_of
+from lineage_cli.cli.output import warn
+from lineage_cli.errors import InputError, UsageError
+from lineage_cli.export import FORMATS, get_exporter
+from lineage_cli.export.base import GroupBy
+from lineage_cli.queries import Direction
+
+__all__ = ["export"]
+
+_GROUPS: tuple[GroupBy, ...] = ("workflow", "stage", "agent", "none")
+
+
+def _direction(upstream: bool, downstream: bool, both: bool, root: str | None) -> Direction:
+    flags: list[tuple[Direction, bool]] = [("upstream", upstream), ("downstream", downstream), ("both", both)]
+    chosen = [name for name, flag in flags if flag]
+    if len(chosen) > 1:
+        raise UsageError("Choose one of --upstream, --downstream and --both.")
+    if chosen and root is None:
+        raise UsageError(f"--{chosen[0]} needs --root: name the artifact to start from.")
+    return chosen[0] if chosen else "both"
+
+
+def _group_by(value: str) -> GroupBy:
+    for choice in _GROUPS:
+        if value == choice:
+            return choice
+    raise UsageError(f"Unknown --group-by {value!r}. Choose one of: {', '.join(_GROUPS)}.")
+
+
+@app.command("export")
+def export(
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="Output format, one of: " + ", ".join(FORMATS) + ".",
+        ),
+    ] = "mermaid",
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write to FILE (atomically) instead of stdout. Needed for png on a terminal.",
+            show_default=False,
+        ),
+    ] = None,
+    root: Annotated[
+        str | None,
+        typer.Option(
+            "--root", metavar="ID", help="Export only this artifact's neighbourhood.", show_default=False
+        ),
+    ] = None,
+    upstream: Annotated[bool, typer.Option("--upstream", help="With --root: its ancestors.")] = False,
+    downstream: Annotated[bool, typer.Option("--downstream", help="With --root: its descendants.")] = False,
+    both: Annotated[bool, typer.Option("--both", help="With --root: both directions (the default).")] = False,
+    depth: Annotated[
+        int | None,
+        typer.Option("--depth", metavar="N", help="With --root: at most N hops away.", show_default=False),
+    ] = None,
+    group_by: Annotated[
+        str,
+        typer.Option("--group-by", metavar="KEY", help="Group by workflow, stage, agent or none."),
+    ] = "workflow",
+    max_nodes: Annotated[
+        int | None,
+        typer.Option(
+            "--max-nodes",
+            metavar="N",
+            help=(
+                "Keep at most N artifacts, nearest the root (or the sources) first; 0 means no limit. "
+                "Default: 500 for pictures (mermaid, dot, png, svg), no limit for data."
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    graph_file: GraphOpt = None,
+    store: StoreOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Export the graph (or a root's neighbourhood) as a diagram, a picture or a lineage file.
+
+    Pictures are cut to --max-nodes (and Mermaid to its own limits of 500 edges and
+    50,000 characters); stderr says what was cut and how to see the rest.
+    """
+    from lineage_cli.export.run import ExportRequest, export_graph
+    from lineage_cli.source import open_lineage_graph
+
+    request = ExportRequest(
+        format=format,
+        group_by=_group_by(group_by),
+        root=root,
+        direction=_direction(upstream, downstream, both, root),
+        depth=depth,
+        max_nodes=max_nodes,
+    )
+    to_stdout = output is None or output == "-"
+    if to_stdout and get_exporter(format).binary and sys.stdout.isatty():
+        raise UsageError(
+            f"{format.upper()} is binary and stdout is a terminal: pass --output FILE, or pipe it."
+        )
+    graph = open_lineage_graph(graph_file, store, parse_as_of(as_of))
+    result = export_graph(graph, request)
+    if result.cut is not None:
+        warn(result.cut.message(root=root))
+    if to_stdout:
+        sys.stdout.buffer.write(result.data)
+        sys.stdout.flush()
+    else:
+        from lineage_cli.store.atomic import write_atomic
+
+        assert output is not None
+        try:
+            write_atomic(output, result.data)
+        except OSError as exc:
+            raise InputError(f"Cannot write {output}: {exc.strerror}.", hint="Check the path.") from None

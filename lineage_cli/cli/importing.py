@@ -1,5 +1,84 @@
-"""Commands: import."""
+"""Commands: import openlineage, import graph."""
 
 from __future__ import annotations
 
-from lineage_cli.cli.app import app  # noqa: F401
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from lineage_cli.cli.app import app
+from lineage_cli.cli.exitcodes import ExitCode
+from lineage_cli.cli.options import StoreOpt
+from lineage_cli.cli.output import error, info, warn
+from lineage_cli.store.layout import resolve_store
+
+if TYPE_CHECKING:
+    from lineage_cli.interop.common import ImportResult
+
+__all__ = ["import_app"]
+
+import_app = typer.Typer(
+    name="import",
+    help="Append lineage from other tools to the store's event log (then run `lineage build`).",
+    no_args_is_help=True,
+)
+app.add_typer(import_app)
+
+
+def _report(result: ImportResult, *, skip_bad: bool) -> None:
+    """Summary and problems on stderr; exit 2 when problems stopped the import."""
+    for warning in result.warnings:
+        warn(warning)
+    if result.problems and not skip_bad:
+        for problem in result.problems:
+            error(str(problem).removesuffix("; skipped"))
+        error(
+            f"nothing imported: {len(result.problems)} problem(s) in the input. "
+            "Fix those lines, or pass --skip-bad to import the rest."
+        )
+        raise typer.Exit(ExitCode.USAGE)
+    for problem in result.problems:
+        warn(str(problem))
+    info(result.summary())
+
+
+@import_app.command("openlineage")
+def import_openlineage_command(
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE...",
+            help="NDJSON written by the OpenLineage client's file transport ('-' for stdin).",
+            show_default=False,
+        ),
+    ],
+    store: StoreOpt = None,
+    skip_bad: Annotated[
+        bool,
+        typer.Option(
+            "--skip-bad", help="Import the good lines and report the bad ones (default: import none)."
+        ),
+    ] = False,
+) -> None:
+    """Import OpenLineage RunEvents: output datasets become artifacts, runs become flows.
+
+    The artifact id of a dataset is NAMESPACE/NAME (see README, "OpenLineage and W3C PROV").
+    Importing the same events twice adds nothing.
+    """
+    from lineage_cli.interop.openlineage_import import import_openlineage
+
+    _report(import_openlineage(files, resolve_store(store), skip_bad=skip_bad), skip_bad=skip_bad)
+
+
+@import_app.command("graph")
+def import_graph_command(
+    file: Annotated[
+        str,
+        typer.Argument(metavar="FILE", help="A lineage file ('-' for stdin).", show_default=False),
+    ],
+    store: StoreOpt = None,
+) -> None:
+    """Merge a lineage file into the store as events that keep its timestamps."""
+    from lineage_cli.interop.graph_import import import_graph
+
+    _report(import_graph(file, resolve_store(store)), skip_bad=True)

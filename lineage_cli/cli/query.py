@@ -2,4 +2,432 @@
 
 from __future__ import annotations
 
-from lineage_cli.cli.app import app  # noqa: F401
+import itertools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any
+
+import orjson
+import typer
+
+from lineage_cli import queries
+from lineage_cli.cli import output
+from lineage_cli.cli.app import app
+from lineage_cli.cli.exitcodes import ExitCode
+from lineage_cli.cli.options import AsOfOpt, GraphOpt, JsonOpt, StoreOpt, parse_as_of
+from lineage_cli.errors import UsageError
+from lineage_cli.graph import GraphView, node_to_document
+from lineage_cli.model import format_timestamp
+from lineage_cli.source import open_graph
+
+if TYPE_CHECKING:
+    from rich.table import Table
+    from rich.text import Text
+
+IdArg = Annotated[str, typer.Argument(metavar="ID", help="Artifact id.", show_default=False)]
+DepthOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--depth",
+        "-d",
+        min=0,
+        metavar="N",
+        help="Only artifacts at most N hops away (default: no limit).",
+        show_default=False,
+    ),
+]
+
+
+def _open(graph: str | None, store: str | None, as_of: str | None) -> GraphView:
+    return open_graph(graph, store, parse_as_of(as_of))
+
+
+def _text(value: str, style: str = "") -> Text:
+    # Text objects, not markup strings: artifact ids may contain `[` and must print as-is.
+    from rich.text import Text
+
+    return Text(value, style=style)
+
+
+def _table(*columns: str) -> Table:
+    from rich.table import Table
+
+    table = Table(show_edge=False, pad_edge=False)
+    for column in columns:
+        # Fold, never truncate: a cut-off artifact id cannot be copied into the next command.
+        table.add_column(column, overflow="fold")
+    return table
+
+
+# -- provenance ---------------------------------------------------------------------
+
+
+def _edge_refs(refs: Sequence[queries.EdgeRef]) -> list[dict[str, Any]]:
+    return [
+        {
+            "artifact": r.artifact_id,
+            "type": r.transformation_type.value if r.transformation_type else None,
+            "description": r.description,
+        }
+        for r in refs
+    ]
+
+
+def _print_table(title: str, table: Table) -> None:
+    # A heading line of its own: a table title would wrap to the table's width.
+    out = output.console()
+    out.print(_text(title, "bold"))
+    out.print(table)
+
+
+def _provenance_document(result: queries.Provenance) -> dict[str, Any]:
+    fields = ("version", "status", "transformation", "provenance", "metadata")
+    # The record in the lineage file's own encoding; all null for an id with no record.
+    encoded = node_to_document(result.node) if result.node is not None else dict.fromkeys(fields)
+    record = {key: encoded[key] for key in fields}
+    return {
+        "artifact": result.artifact_id,
+        "recorded": result.recorded,
+        **record,
+        "parents": _edge_refs(result.parents),
+        "children": _edge_refs(result.children),
+    }
+
+
+def _plain_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _provenance_lines(document: dict[str, Any]) -> list[str]:
+    """``key: value`` lines; one ``parent:``/``child:`` line per edge, for grep and cut."""
+    lines = [f"artifact: {document['artifact']}", f"recorded: {'yes' if document['recorded'] else 'no'}"]
+    for key in ("version", "status", "transformation"):
+        lines.append(f"{key}: {_plain_value(document[key])}")
+    for key, value in (
+        document["provenance"]
+        or dict.fromkeys(("agent", "workflow", "stage", "timestamp", "tool", "environment"))
+    ).items():
+        lines.append(f"{key}: {_plain_value(value)}")
+    lines.append(f"metadata: {_plain_value(document['metadata'])}")
+    for kind, key in (("parent", "parents"), ("child", "children")):
+        for ref in document[key]:
+            lines.append(f"{kind}: {ref['artifact']}\t{ref['type'] or ''}\t{ref['description']}".rstrip("\t"))
+    return [line.rstrip() for line in lines]
+
+
+def _render_provenance(document: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    out = output.console()
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    facts.add_row("artifact", _text(document["artifact"]))
+    if not document["recorded"]:
+        facts.add_row("record", _text("none: this id appears only as an edge endpoint", "yellow"))
+    else:
+        for key in ("version", "status", "transformation"):
+            facts.add_row(key, _text(_plain_value(document[key])))
+        for key, value in document["provenance"].items():
+            facts.add_row(key, _text(_plain_value(value)))
+        if document["metadata"]:
+            facts.add_row("metadata", _text(_plain_value(document["metadata"])))
+    out.print(facts)
+    for title, key in (("Parents (inputs)", "parents"), ("Children (outputs)", "children")):
+        out.print()
+        if not document[key]:
+            out.print(_text(f"{title}: none", "bold"))
+            continue
+        table = _table("artifact", "type", "description")
+        for ref in document[key]:
+            table.add_row(_text(ref["artifact"]), _text(ref["type"] or "?"), _text(ref["description"]))
+        _print_table(f"{title}: {len(document[key])}", table)
+
+
+@app.command("provenance")
+def provenance_command(
+    artifact: IdArg,
+    graph: GraphOpt = None,
+    store: StoreOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Where an artifact came from: its record, its parents (with edge types) and its children."""
+    document = _provenance_document(queries.provenance(_open(graph, store, as_of), artifact))
+    if as_json:
+        output.print_json(document)
+    elif output.is_terminal():
+        _render_provenance(document)
+    else:
+        print("\n".join(_provenance_lines(document)))
+
+
+# -- ancestors and descendants -----------------------------------------------------
+
+
+def _walk_command(
+    artifact: str,
+    direction: queries.Direction,
+    key: str,
+    depth: int | None,
+    graph: str | None,
+    store: str | None,
+    as_of: str | None,
+    as_json: bool,
+) -> None:
+    tree = queries.walk_tree(_open(graph, store, as_of), artifact, direction, depth)
+    found = sorted(aid for aid, parent in tree.items() if parent is not None)
+    if as_json:
+        output.print_json({"artifact": artifact, "depth": depth, key: found})
+    elif output.is_terminal():
+        from rich.tree import Tree
+
+        # Discovery order puts every artifact after the one it hangs from, so the
+        # tree is built in one loop, each artifact shown once (no recursion).
+        branches = {artifact: Tree(_text(artifact, "bold"))}
+        for aid, parent in tree.items():
+            if parent is not None:
+                branches[aid] = branches[parent].add(_text(aid))
+        output.console().print(branches[artifact])
+        output.info(f"{len(found)} {key}" + (f" within {depth} hops" if depth is not None else "") + ".")
+    else:
+        output.print_ids(found)
+
+
+def _register_walk(name: str, direction: queries.Direction, help_text: str) -> None:
+    def command(
+        artifact: IdArg,
+        depth: DepthOpt = None,
+        graph: GraphOpt = None,
+        store: StoreOpt = None,
+        as_of: AsOfOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        _walk_command(artifact, direction, name, depth, graph, store, as_of, as_json)
+
+    command.__doc__ = help_text
+    app.command(name)(command)
+
+
+_register_walk(
+    "ancestors", "upstream", "Every artifact upstream of ID (a tree on a terminal; sorted ids when piped)."
+)
+_register_walk(
+    "descendants",
+    "downstream",
+    "Every artifact downstream of ID (a tree on a terminal; sorted ids when piped).",
+)
+
+
+# -- path and common ancestors -------------------------------------------------------
+
+
+@app.command("path")
+def path_command(
+    from_id: Annotated[str, typer.Argument(metavar="FROM", help="Start artifact id.", show_default=False)],
+    to_id: Annotated[str, typer.Argument(metavar="TO", help="End artifact id.", show_default=False)],
+    directed: Annotated[
+        bool,
+        typer.Option("--directed", help="Follow edges only upstream -> downstream (FROM must feed TO)."),
+    ] = False,
+    graph: GraphOpt = None,
+    store: StoreOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A shortest path between two artifacts, following edges either way unless --directed.
+
+    Exits 1 when there is no path.
+    """
+    view = _open(graph, store, as_of)
+    path = queries.shortest_path(view, from_id, to_id, directed=directed)
+    if as_json:
+        output.print_json(
+            {
+                "from": from_id,
+                "to": to_id,
+                "directed": directed,
+                "path": path,
+                "length": None if path is None else len(path) - 1,
+            }
+        )
+    elif path is None:
+        pass
+    elif output.is_terminal():
+        line = _text(path[0], "bold")
+        for upstream, downstream in itertools.pairwise(path):
+            # Show each edge's real direction: an undirected path may go against the flow.
+            line.append(" -> " if downstream in view.children(upstream) else " <- ", "dim")
+            line.append(downstream, "bold")
+        output.console().print(line)
+        output.info(f"{len(path) - 1} hops.")
+    else:
+        output.print_ids(path)
+    if path is None:
+        how = "following edges downstream only" if directed else "following edges either way"
+        output.info(f"No path from {from_id!r} to {to_id!r} ({how}).")
+        raise typer.Exit(ExitCode.NEGATIVE)
+
+
+@app.command("common-ancestors")
+def common_ancestors_command(
+    a: Annotated[str, typer.Argument(metavar="A", help="First artifact id.", show_default=False)],
+    b: Annotated[str, typer.Argument(metavar="B", help="Second artifact id.", show_default=False)],
+    graph: GraphOpt = None,
+    store: StoreOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Artifacts upstream of both A and B; the lowest ones (nearest to A and B) are marked."""
+    result = queries.common_ancestry(_open(graph, store, as_of), a, b)
+    if as_json:
+        output.print_json({"a": a, "b": b, "common_ancestors": result.common, "lowest": result.lowest})
+    elif output.is_terminal():
+        lowest = set(result.lowest)
+        table = _table("artifact", "lowest")
+        for aid in result.common:
+            table.add_row(_text(aid), "yes" if aid in lowest else "")
+        _print_table(f"Common ancestors of {a} and {b}: {len(result.common)}", table)
+    else:
+        output.print_ids(result.common)
+
+
+# -- impact and cross-workflow ---------------------------------------------------------
+
+
+def _impact_document(report: queries.ImpactReport) -> dict[str, Any]:
+    return {
+        "changed_artifact": report.changed_artifact,
+        "affected_artifacts": report.affected_artifacts,
+        "affected_workflows": report.affected_workflows,
+        "affected_agents": report.affected_agents,
+        "stale_count": report.stale_count,
+        "already_stale": report.already_stale,
+        "affected_critical": report.affected_critical,
+        "critical_paths": report.critical_paths,
+        "unknown_critical": report.unknown_critical,
+    }
+
+
+def _render_impact(view: GraphView, report: queries.ImpactReport) -> None:
+    out = output.console()
+    critical = set(report.affected_critical)
+    table = _table(
+        "artifact",
+        "workflow",
+        "agent",
+        "status",
+        "critical",
+    )
+    for aid in report.affected_artifacts:
+        node = view.node(aid)
+        cells = (
+            ("", "", "(no record)")
+            if node is None
+            else (
+                node.provenance.workflow,
+                node.provenance.agent,
+                node.status.value,
+            )
+        )
+        table.add_row(_text(aid), *map(_text, cells), _text("yes", "bold red") if aid in critical else "")
+    _print_table(f"{report.stale_count} artifacts affected by a change to {report.changed_artifact}", table)
+    out.print(_text(f"workflows: {', '.join(report.affected_workflows) or '-'}"))
+    out.print(_text(f"agents: {', '.join(report.affected_agents) or '-'}"))
+    out.print(_text(f"already stale: {report.already_stale}"))
+    for path in report.critical_paths:
+        out.print(_text("critical: " + " -> ".join(path), "red"))
+
+
+@app.command("impact")
+def impact_command(
+    artifact: IdArg,
+    critical: Annotated[
+        str | None,
+        typer.Option(
+            "--critical",
+            "-c",
+            metavar="FILE",
+            help="File of critical artifact ids, one per line ('#' comments and blank lines ignored).",
+            show_default=False,
+        ),
+    ] = None,
+    fail_on_critical: Annotated[
+        bool,
+        typer.Option("--fail-on-critical", help="Exit 1 when any critical artifact is affected."),
+    ] = False,
+    graph: GraphOpt = None,
+    store: StoreOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What a change to ID affects downstream: artifacts, workflows, agents and critical paths."""
+    if fail_on_critical and critical is None:
+        raise UsageError("--fail-on-critical needs --critical FILE naming the critical artifacts.")
+    critical_ids = queries.read_critical_ids(critical) if critical is not None else None
+    view = _open(graph, store, as_of)
+    report = queries.analyze_impact(view, artifact, critical_ids)
+    if report.unknown_critical:
+        output.warn(
+            f"{critical}: {len(report.unknown_critical)} critical id(s) not in the graph: "
+            + ", ".join(report.unknown_critical)
+            + "."
+        )
+    if as_json:
+        output.print_json(_impact_document(report))
+    elif output.is_terminal():
+        _render_impact(view, report)
+    else:
+        output.print_ids(report.affected_artifacts)
+        for path in report.critical_paths:
+            output.info("critical: " + " -> ".join(path))
+    if fail_on_critical and report.critical_paths:
+        raise typer.Exit(ExitCode.NEGATIVE)
+
+
+@app.command("cross-workflow")
+def cross_workflow_command(
+    graph: GraphOpt = None,
+    store: StoreOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Artifacts produced by one workflow and consumed by another (sorted ids when piped)."""
+    links = queries.cross_workflow_links(_open(graph, store, as_of))
+    if as_json:
+        output.print_json(
+            {
+                "links": [
+                    {
+                        "artifact": link.artifact_id,
+                        "producer_workflow": link.producer_workflow,
+                        "consumer_workflows": link.consumer_workflows,
+                        "consumers": link.consumers,
+                        "shared_since": format_timestamp(link.shared_since),
+                    }
+                    for link in links
+                ]
+            }
+        )
+    elif output.is_terminal():
+        table = _table(
+            "artifact",
+            "producer",
+            "consumer workflows",
+            "consumers",
+            "shared since",
+        )
+        for link in links:
+            table.add_row(
+                _text(link.artifact_id),
+                _text(link.producer_workflow),
+                _text(", ".join(link.consumer_workflows)),
+                str(len(link.consumers)),
+                format_timestamp(link.shared_since),
+            )
+        _print_table(f"Cross-workflow artifacts: {len(links)}", table)
+    else:
+        output.print_ids(link.artifact_id for link in links)

@@ -18,6 +18,8 @@ FORMATS: Final[dict[str, str]] = {
     "json": "lineage_cli.export.json_format",
     "png": "lineage_cli.export.render",
     "svg": "lineage_cli.export.render",
+    "prov-json": "lineage_cli.export.prov",
+    "openlineage": "lineage_cli.export.openlineage",
 }
 
 

@@ -18,6 +18,7 @@ Rules (see README, "The store"):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from bisect import bisect_right
@@ -544,6 +545,24 @@ class BuildResult:
         }
 
 
+def _index_store(paths: StorePaths, fold: Fold, built_at: datetime, progress: Progress | None) -> None:
+    """Write the query index for the lineage file just written (see README, "Performance").
+
+    A store where it cannot be written still built fine: the next query answers from the
+    file and tries again.
+    """
+    import sqlite3
+
+    from lineage_cli.graph import LineageGraph
+    from lineage_cli.store.index import build_index, graph_fingerprint
+
+    if progress and fold.events >= PROGRESS_EVERY:
+        progress("writing the query index", fold.events)
+    graph = LineageGraph.from_document(fold.document(built_at))
+    with contextlib.suppress(OSError, sqlite3.Error):
+        build_index(paths, graph, fingerprint=graph_fingerprint(paths.graph))
+
+
 def build_store(
     paths: StorePaths,
     *,
@@ -582,6 +601,8 @@ def build_store(
         data, digest = encode_document(fold, built_at)
         target = Path(output) if output is not None else paths.graph
         write_atomic(target, data)
+        if target == paths.graph:
+            _index_store(paths, fold, built_at, progress)
         snapshot = record_snapshot(paths, fold, built_at, digest, data, log_tail)
         result = BuildResult(
             output=target,

@@ -1,0 +1,446 @@
+"""Import OpenLineage RunEvents (the NDJSON the client's file transport writes) into the event log."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+
+from lineage_cli.errors import LineageError, LineageFileError
+from lineage_cli.interop.common import ImportResult, append_new_events, digest
+from lineage_cli.interop.naming import agent_for_producer, artifact_id_of
+from lineage_cli.lineagefile import gc_paused
+from lineage_cli.model import TransformationType, format_timestamp, parse_timestamp
+from lineage_cli.store.events import (
+    KIND_ARTIFACT,
+    KIND_FLOW_COMPLETED,
+    KIND_FLOW_FAILED,
+    KIND_FLOW_STARTED,
+    LogProblem,
+    new_event,
+)
+from lineage_cli.store.layout import StorePaths
+
+__all__ = [
+    "RUN_EVENT_TYPES",
+    "SOURCE",
+    "OpenLineageRunEvent",
+    "import_openlineage",
+    "map_run_events",
+    "parse_run_events",
+]
+
+SOURCE: Final = "openlineage"
+"""The ``source`` of the flow events an OpenLineage import appends."""
+
+RUN_EVENT_TYPES: Final = ("START", "RUNNING", "COMPLETE", "FAIL", "ABORT", "OTHER")
+"""The RunEvent ``eventType`` values of the OpenLineage spec (2-0-2)."""
+
+_FAILED: Final = frozenset({"FAIL", "ABORT"})
+
+# Run facets worth keeping on the flow events; others (Spark's logical plan, for one) can be
+# megabytes and say nothing about lineage.
+_KEPT_RUN_FACETS: Final = ("parent", "nominalTime", "processing_engine", "errorMessage", "jobType")
+
+_STDIN: Final = "-"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenLineageRunEvent:
+    """One checked RunEvent and where it came from (file, line) for messages and ordering."""
+
+    path: str
+    line: int
+    order: int
+    raw: dict[str, Any]
+    event_type: str
+    time: datetime
+    run_id: str
+    job_namespace: str
+    job_name: str
+    producer: str
+    inputs: list[dict[str, Any]]
+    outputs: list[dict[str, Any]]
+    run_facets: dict[str, Any]
+    job_facets: dict[str, Any]
+
+    @property
+    def parent(self) -> dict[str, Any] | None:
+        """The parent run facet when it names a parent run id, else ``None``."""
+        parent = self.run_facets.get("parent")
+        run = parent.get("run") if isinstance(parent, dict) else None
+        if isinstance(run, dict) and isinstance(run.get("runId"), str):
+            return parent
+        return None
+
+
+def _facets(holder: dict[str, Any], key: str = "facets") -> dict[str, Any]:
+    facets = holder.get(key)
+    return facets if isinstance(facets, dict) else {}
+
+
+def _datasets(raw: dict[str, Any], key: str) -> tuple[list[dict[str, Any]], str | None]:
+    value = raw.get(key)
+    if value is None:
+        return [], None
+    if not isinstance(value, list):
+        return [], f"`{key}` must be a list of datasets"
+    for position, dataset in enumerate(value):
+        if not isinstance(dataset, dict) or not all(
+            isinstance(dataset.get(field), str) and dataset[field] for field in ("namespace", "name")
+        ):
+            return [], f"`{key}[{position}]` needs non-empty string `namespace` and `name`"
+    return value, None
+
+
+def _check(raw: Any, path: str, line: int, order: int) -> OpenLineageRunEvent | str | None:
+    """A checked event, a problem sentence, or ``None`` for a valid event that is not a RunEvent."""
+    if not isinstance(raw, dict):
+        return "expected a JSON object (an OpenLineage RunEvent)"
+    if "run" not in raw:
+        if "job" in raw or "dataset" in raw:
+            return None  # a JobEvent or DatasetEvent: static metadata, no run to import
+        return "not an OpenLineage event (no `run`, `job` or `dataset`)"
+    event_type = raw.get("eventType") or "OTHER"  # optional in the spec; OTHER adds metadata only
+    if event_type not in RUN_EVENT_TYPES:
+        return f"unknown event type {event_type!r} (expected one of {', '.join(RUN_EVENT_TYPES)})"
+    run, job = raw.get("run"), raw.get("job")
+    if not isinstance(run, dict) or not isinstance(run.get("runId"), str) or not run["runId"]:
+        return "`run.runId` must be a non-empty string"
+    if not isinstance(job, dict) or not all(
+        isinstance(job.get(field), str) and job[field] for field in ("namespace", "name")
+    ):
+        return "`job` needs non-empty string `namespace` and `name`"
+    try:
+        when = parse_timestamp(raw.get("eventTime"), what="eventTime")  # type: ignore[arg-type]
+    except LineageError as exc:
+        return exc.message
+    inputs, problem = _datasets(raw, "inputs")
+    if problem:
+        return problem
+    outputs, problem = _datasets(raw, "outputs")
+    if problem:
+        return problem
+    producer = raw.get("producer")
+    return OpenLineageRunEvent(
+        path=path,
+        line=line,
+        order=order,
+        raw=raw,
+        event_type=event_type,
+        time=when,
+        run_id=run["runId"],
+        job_namespace=job["namespace"],
+        job_name=job["name"],
+        producer=producer if isinstance(producer, str) and producer else "unknown",
+        inputs=inputs,
+        outputs=outputs,
+        run_facets=_facets(run),
+        job_facets=_facets(job),
+    )
+
+
+def parse_run_events(
+    data: bytes, name: str, *, first_order: int = 0
+) -> tuple[list[OpenLineageRunEvent], list[LogProblem], int, int]:
+    r"""Parse OpenLineage NDJSON into checked RunEvents.
+
+    Returns ``(events, problems, records, ignored)``: problems name the line of each
+    malformed line, unknown event type or missing field; ``records`` counts non-blank
+    lines; ``ignored`` counts valid JobEvents and DatasetEvents (static metadata with no
+    run, which produce no artifact). A file holding one indented JSON event (the client's
+    ``debug_mode``) is read as that one event.
+
+    Examples
+    --------
+    >>> line = (b'{"eventType": "COMPLETE", "eventTime": "2026-01-01T10:00:00+02:00",'
+    ...         b' "run": {"runId": "r1"}, "job": {"namespace": "ns", "name": "j"}}')
+    >>> events, problems, records, ignored = parse_run_events(line + b"\n{oops\n", "f")
+    >>> events[0].time.isoformat(), events[0].event_type
+    ('2026-01-01T08:00:00+00:00', 'COMPLETE')
+    >>> str(problems[0])
+    'f, line 2: not valid JSON (unexpected character, expected a string key); skipped'
+    """
+    events: list[OpenLineageRunEvent] = []
+    problems: list[LogProblem] = []
+    records = ignored = 0
+    lines = data.split(b"\n")
+    parsed: list[tuple[int, Any]] = []
+    with gc_paused():  # parsing allocates many containers and none are garbage
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            records += 1
+            try:
+                parsed.append((number, orjson.loads(line)))
+            except orjson.JSONDecodeError as exc:
+                parsed.append((number, exc))
+    if parsed and isinstance(parsed[0][1], orjson.JSONDecodeError) and data.lstrip().startswith(b"{"):
+        with contextlib.suppress(orjson.JSONDecodeError):  # not NDJSON: one pretty-printed event?
+            parsed, records = [(parsed[0][0], orjson.loads(data))], 1
+    for number, raw in parsed:
+        if isinstance(raw, orjson.JSONDecodeError):
+            message = raw.msg.split(":", 1)[0]
+            problems.append(LogProblem(name, number, f"not valid JSON ({message}); skipped"))
+            continue
+        checked = _check(raw, name, number, first_order + number)
+        if checked is None:
+            ignored += 1
+        elif isinstance(checked, str):
+            problems.append(LogProblem(name, number, checked + "; skipped"))
+        else:
+            events.append(checked)
+    return events, problems, records, ignored
+
+
+def _error_message(event: OpenLineageRunEvent) -> str:
+    facet = event.run_facets.get("errorMessage")
+    if isinstance(facet, dict) and isinstance(facet.get("message"), str) and facet["message"]:
+        return str(facet["message"])
+    return f"OpenLineage run ended with {event.event_type}"
+
+
+def _transformation(event: OpenLineageRunEvent) -> str:
+    facets = event.job_facets
+    for facet, field in (("documentation", "description"), ("sql", "query")):
+        value = facets.get(facet)
+        if isinstance(value, dict) and isinstance(value.get(field), str) and value[field].strip():
+            return str(value[field]).strip()
+    return event.job_name
+
+
+def _tool(event: OpenLineageRunEvent) -> str | None:
+    engine = event.run_facets.get("processing_engine")
+    if isinstance(engine, dict) and isinstance(engine.get("name"), str):
+        return " ".join(str(engine[k]) for k in ("name", "version") if engine.get(k))
+    return None
+
+
+def _job_ref(event: OpenLineageRunEvent) -> dict[str, str]:
+    return {"namespace": event.job_namespace, "name": event.job_name}
+
+
+def map_run_events(events: Iterable[OpenLineageRunEvent]) -> list[dict[str, Any]]:
+    """Map checked RunEvents to lineage events (schema v1), in eventTime order.
+
+    - The run becomes a flow: ``lineage_id`` is the ``runId``; ``parent_lineage_id`` the
+      parent run facet's ``runId``. START appends ``flow_started``, COMPLETE
+      ``flow_completed``, FAIL and ABORT ``flow_failed``; RUNNING and OTHER add none.
+    - Each output dataset of any event becomes an ``artifact_recorded`` event at that
+      event's time, whose inputs are every input dataset the run has named so far.
+    - Event ids are digests of the OpenLineage event (and dataset), so re-importing
+      the same events gives the same ids.
+
+    Examples
+    --------
+    >>> raw = (b'{"eventType": "FAIL", "eventTime": "2026-01-01T00:00:00Z", "producer": "p",'
+    ...        b' "run": {"runId": "r"}, "job": {"namespace": "ns", "name": "load"},'
+    ...        b' "inputs": [{"namespace": "s3://b", "name": "raw.csv"}],'
+    ...        b' "outputs": [{"namespace": "s3://b", "name": "clean.csv"}]}')
+    >>> events = map_run_events(parse_run_events(raw, "f")[0])
+    >>> [e["kind"] for e in events]
+    ['artifact_recorded', 'flow_failed']
+    >>> events[0]["artifact_id"], events[0]["inputs"], events[0]["workflow"], events[0]["stage"]
+    ('s3://b/clean.csv', ['s3://b/raw.csv'], 'ns', 'load')
+    """
+    run_inputs: dict[str, dict[str, None]] = {}  # run id -> input ids, in first-seen order
+    run_facets: dict[tuple[str, str], dict[str, Any]] = {}  # (run id, artifact) -> dataset facets
+    mapped: list[dict[str, Any]] = []
+    with gc_paused():  # many small containers, none of them garbage
+        for event in sorted(events, key=lambda e: (e.time, e.order)):
+            _map_one(event, run_inputs, run_facets, mapped)
+    return mapped
+
+
+def _map_one(
+    event: OpenLineageRunEvent,
+    run_inputs: dict[str, dict[str, None]],
+    run_facets: dict[tuple[str, str], dict[str, Any]],
+    mapped: list[dict[str, Any]],
+) -> None:
+    """Append the lineage events of one RunEvent to ``mapped``."""
+    key = digest(event.raw)
+    parent = event.parent
+    time = format_timestamp(event.time)
+    ol_ref: dict[str, Any] = {
+        "runId": event.run_id,
+        "eventType": event.event_type,
+        "job": _job_ref(event),
+        "producer": event.producer,
+    }
+    if parent is not None:
+        ol_ref["parentRun"] = {"runId": parent["run"]["runId"], "job": parent.get("job")}
+    common: dict[str, Any] = {
+        "lineage_id": event.run_id,
+        "parent_lineage_id": parent["run"]["runId"] if parent else None,
+        "time": time,
+        "agent": agent_for_producer(event.producer),
+        "workflow": event.job_namespace,
+        "stage": event.job_name,
+    }
+    kept = {k: event.run_facets[k] for k in _KEPT_RUN_FACETS if k in event.run_facets}
+    flow_fields: dict[str, Any] = {
+        **common,
+        "source": SOURCE,
+        "job_id": f"{event.job_namespace}/{event.job_name}",
+        "attributes": {"openlineage": {**ol_ref, "runFacets": kept} if kept else ol_ref},
+    }
+    inputs = run_inputs.setdefault(event.run_id, {})
+    for dataset in event.inputs:
+        inputs.setdefault(artifact_id_of(dataset), None)
+    if event.event_type == "START":
+        mapped.append(new_event(KIND_FLOW_STARTED, event_id=f"ol-{key}-started", **flow_fields))
+    outputs: dict[str, dict[str, Any]] = {}  # a dataset listed twice is one artifact
+    for dataset in event.outputs:
+        artifact_id = artifact_id_of(dataset)
+        outputs.setdefault(artifact_id, dataset)
+        run_facets.setdefault((event.run_id, artifact_id), {}).update(_facets(dataset))
+    for artifact_id, dataset in outputs.items():
+        facets = run_facets[(event.run_id, artifact_id)]
+        mapped.append(_artifact_event(event, dataset, artifact_id, list(inputs), facets, key, common, ol_ref))
+    if event.event_type == "COMPLETE":
+        mapped.append(new_event(KIND_FLOW_COMPLETED, event_id=f"ol-{key}-completed", **flow_fields))
+    elif event.event_type in _FAILED:
+        mapped.append(
+            new_event(
+                KIND_FLOW_FAILED, event_id=f"ol-{key}-failed", error=_error_message(event), **flow_fields
+            )
+        )
+
+
+def _artifact_event(
+    event: OpenLineageRunEvent,
+    dataset: dict[str, Any],
+    artifact_id: str,
+    run_inputs: list[str],
+    facets: dict[str, Any],
+    key: str,
+    common: dict[str, Any],
+    ol_ref: dict[str, Any],
+) -> dict[str, Any]:
+    # A job that reads and writes one dataset (an incremental load, a MERGE) refines it;
+    # listing the dataset as its own input would make a cycle.
+    inputs = [i for i in run_inputs if i != artifact_id]
+    if len(inputs) < len(run_inputs):
+        kind = TransformationType.REFINED
+    elif not inputs:
+        kind = TransformationType.GENERATED
+    else:
+        kind = TransformationType.MERGED if len(inputs) > 1 else TransformationType.DERIVED
+    remaining = dict(facets)
+    metadata: dict[str, Any] = {}
+    for name in ("schema", "columnLineage"):
+        if name in remaining:
+            metadata[name] = remaining.pop(name)
+    version_facet = remaining.get("version")
+    version = event.run_id
+    if isinstance(version_facet, dict) and isinstance(version_facet.get("datasetVersion"), str):
+        version = version_facet["datasetVersion"]
+    type_facet = remaining.get("datasetType")
+    artifact_kind = "dataset"
+    if isinstance(type_facet, dict) and isinstance(type_facet.get("datasetType"), str):
+        artifact_kind = type_facet["datasetType"].lower()
+    reference: dict[str, Any] = {"namespace": dataset["namespace"], "name": dataset["name"], **ol_ref}
+    if remaining:
+        reference["facets"] = remaining
+    output_facets = _facets(dataset, "outputFacets")
+    if output_facets:
+        reference["outputFacets"] = output_facets
+    metadata["openlineage"] = reference
+    return new_event(
+        KIND_ARTIFACT,
+        event_id=f"ol-{digest(key, artifact_id)}",
+        **common,
+        artifact_id=artifact_id,
+        version=version,
+        artifact_kind=artifact_kind,
+        inputs=inputs,
+        transformation=_transformation(event),
+        transformation_type=kind.value,
+        metadata=metadata,
+        tool=_tool(event),
+        environment=None,
+    )
+
+
+def _read_source(source: str | os.PathLike[str]) -> tuple[bytes, str]:
+    if str(source) == _STDIN:
+        return sys.stdin.buffer.read(), "<stdin>"
+    name = str(source)
+    try:
+        return Path(source).read_bytes(), name
+    except FileNotFoundError:
+        raise LineageFileError(
+            name,
+            "no such file.",
+            hint="Pass the file the OpenLineage client's file transport writes (log_file_path).",
+        ) from None
+    except IsADirectoryError:
+        raise LineageFileError(
+            name, "is a directory.", hint="Pass the event files themselves, for example DIR/*.json."
+        ) from None
+    except OSError as exc:
+        raise LineageFileError(name, f"cannot be read ({exc.strerror})") from None
+
+
+def import_openlineage(
+    sources: Sequence[str | os.PathLike[str]],
+    store: StorePaths,
+    *,
+    skip_bad: bool = False,
+) -> ImportResult:
+    r"""Append the lineage events equivalent to OpenLineage RunEvents to the store's log.
+
+    ``sources`` are NDJSON files (``-`` is standard input): one file the client's file
+    transport appends to (``append: true``), or the one-event files it writes otherwise.
+    Events are applied in eventTime order across all sources. Events already in the log
+    (same id) are skipped, so importing a file twice adds nothing.
+
+    Parameters
+    ----------
+    sources:
+        The files to read.
+    store:
+        The store whose ``events.jsonl`` receives the events.
+    skip_bad:
+        Import the good lines even when some lines have problems. Without it, any
+        problem means nothing is appended (the problems are still returned).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from lineage_cli.store.layout import StorePaths
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (tmp / "ol.ndjson").write_text(
+    ...     '{"eventType": "START", "eventTime": "2026-01-01T00:00:00Z", "producer": "p",'
+    ...     ' "run": {"runId": "r"}, "job": {"namespace": "ns", "name": "j"},'
+    ...     ' "outputs": [{"namespace": "file", "name": "out.csv"}]}\n')
+    >>> import_openlineage([tmp / "ol.ndjson"], StorePaths(tmp / "store")).summary()
+    '1 OpenLineage events read (1 artifacts): 2 events appended, 0 duplicates skipped, 0 problems.'
+    >>> import_openlineage([tmp / "ol.ndjson"], StorePaths(tmp / "store")).appended
+    0
+    """
+    result = ImportResult(unit="OpenLineage events")
+    events: list[OpenLineageRunEvent] = []
+    order = 0
+    for source in sources:
+        data, name = _read_source(source)
+        parsed, problems, records, ignored = parse_run_events(data, name, first_order=order)
+        order += len(data) + 2  # keeps file order ahead of line numbers across sources
+        events += parsed
+        result.problems += problems
+        result.read += records
+        result.ignored += ignored
+    if result.problems and not skip_bad:
+        return result
+    mapped = map_run_events(events)
+    result.artifacts = len({e["artifact_id"] for e in mapped if e["kind"] == KIND_ARTIFACT})
+    append_new_events(store, mapped, result)
+    return result
