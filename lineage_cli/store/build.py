@@ -19,6 +19,7 @@ Rules (see README, "The store"):
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 from bisect import bisect_right
@@ -160,7 +161,10 @@ def require_log(paths: StorePaths) -> None:
 
 
 def read_log(paths: StorePaths) -> bytes:
-    """The log's bytes (empty when there is no log yet).
+    """The log's bytes (empty when there is no log yet), read under a shared lock.
+
+    Writers append under an exclusive lock, so the read waits for a write in flight and
+    sees whole lines only: a torn last line then really means a writer died mid-line.
 
     Examples
     --------
@@ -169,7 +173,12 @@ def read_log(paths: StorePaths) -> bytes:
     b''
     """
     try:
-        return paths.events.read_bytes()
+        with paths.events.open("rb") as log:
+            fcntl.flock(log.fileno(), fcntl.LOCK_SH)
+            try:
+                return log.read()
+            finally:
+                fcntl.flock(log.fileno(), fcntl.LOCK_UN)
     except FileNotFoundError:
         return b""
     except OSError as exc:
