@@ -232,6 +232,7 @@ class OpenLineageExporter:
     name = "openlineage"
     description = "OpenLineage RunEvents (NDJSON) for Marquez, DataHub or any OpenLineage consumer."
     binary = False
+    picture = False  # data: never cut to a picture's size
 
     def export(self, graph: LineageGraph, options: ExportOptions) -> bytes:
         """Render the graph as NDJSON RunEvents; ``options.group_by`` does not apply."""
