@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from lineage_cli.errors import InputError, LineageFileError
-from lineage_cli.graph import LineageGraph
-from lineage_cli.store.atomic import write_atomic
+from lineage_cli.graph import LineageGraph, gc_paused
 
 __all__ = [
     "STDIN",
     "dumps_graph",
+    "gc_paused",
     "load_graph",
     "loads_graph",
     "read_bytes",
@@ -28,22 +25,6 @@ __all__ = [
 
 STDIN = "-"
 """The file name that means standard input."""
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small objects.
-
-    Parsing a large file allocates millions of containers and none are garbage;
-    a collection pass in the middle costs up to half the parse time.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _display_name(path: str | os.PathLike[str]) -> str:
@@ -169,4 +150,6 @@ def save_graph(graph: LineageGraph, path: str | os.PathLike[str]) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
+        from lineage_cli.store.atomic import write_atomic  # tempfile: only writers pay for it
+
         write_atomic(path, data)

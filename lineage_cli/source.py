@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 
+from lineage_cli.errors import InputError, LineageFileError, UsageError
 from lineage_cli.graph import GraphView, LineageGraph
 from lineage_cli.lineagefile import load_graph
 from lineage_cli.store.layout import resolve_store
@@ -27,6 +28,12 @@ def open_lineage_graph(
     if as_of is not None:
         from lineage_cli.timetravel import graph_at
 
+        if graph_file or os.environ.get(GRAPH_ENV):
+            raise UsageError(
+                "--as-of replays the store's event log, so it cannot be used with --graph or $LINEAGE_GRAPH.",
+                hint="Drop --graph (or unset LINEAGE_GRAPH) and pass --store DIR if needed.",
+            )
+
         return graph_at(resolve_store(store), as_of)
     return load_graph(graph_file_path(graph_file, store))
 
@@ -38,10 +45,46 @@ def open_graph(
 ) -> GraphView:
     """Open the graph a query reads, as cheaply as the request allows.
 
-    Same resolution as :func:`open_lineage_graph`; a query that only walks neighbours
-    may get an index-backed view instead of the whole file.
+    Same resolution as :func:`open_lineage_graph`. For the store's own graph it returns the
+    store's index (:mod:`lineage_cli.store.index`) when the index matches ``lineage.json``, so a
+    query reads only what it visits. When the index is missing or older than ``lineage.json``,
+    the query is answered from the file and the index is rebuilt for the next query; a store
+    that cannot be written (read-only, full disk) is answered from the file every time.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lineage_cli.lineagefile import save_graph
+    >>> store = tempfile.mkdtemp()
+    >>> save_graph(LineageGraph.from_pairs([("raw", "clean")]), resolve_store(store).graph)
+    >>> type(open_graph(store=store)).__name__  # first query: builds the index
+    'LineageGraph'
+    >>> type(open_graph(store=store)).__name__
+    'SqlIndex'
     """
-    return open_lineage_graph(graph_file, store, as_of)
+    if as_of is not None or graph_file or os.environ.get(GRAPH_ENV):
+        return open_lineage_graph(graph_file, store, as_of)
+    import sqlite3
+    from contextlib import suppress
+
+    from lineage_cli.store.index import build_index, graph_fingerprint, open_index
+
+    paths = resolve_store(store)
+    index = open_index(paths)
+    if index is not None:
+        return index
+    try:
+        fingerprint = graph_fingerprint(paths.graph)
+    except OSError:
+        fingerprint = None  # load_graph below reports the missing file
+    graph = load_graph(paths.graph)
+    if fingerprint is not None:
+        try:
+            with suppress(OSError, sqlite3.Error):  # a read-only store still answers, from the file
+                build_index(paths, graph, fingerprint=fingerprint)
+        except InputError as exc:  # a malformed edge: name the file, as loading does
+            raise LineageFileError(str(paths.graph), exc.message, hint=exc.hint) from None
+    return graph
 
 
 def graph_file_path(graph_file: str | None = None, store: str | os.PathLike[str] | None = None) -> str:

@@ -2,4 +2,213 @@
 
 from __future__ import annotations
 
-from lineage_cli.cli.app import app  # noqa: F401
+import sys
+from typing import Annotated, Any
+
+import orjson
+import typer
+
+from lineage_cli.cli import output
+from lineage_cli.cli.app import app
+from lineage_cli.cli.exitcodes import ExitCode
+from lineage_cli.cli.options import AsOfOpt, JsonOpt, StoreOpt, parse_as_of
+from lineage_cli.errors import UsageError
+from lineage_cli.model import TransformationType
+from lineage_cli.store.events import LogProblem
+from lineage_cli.store.layout import resolve_store
+
+SkipBadOpt = Annotated[
+    bool,
+    typer.Option(
+        "--skip-bad", help="Skip malformed events (each is reported on stderr) instead of stopping."
+    ),
+]
+
+
+def _report_problem(problem: LogProblem) -> None:
+    output.warn(str(problem))
+
+
+def _progress(phase: str, done: int) -> None:
+    output.info(f"{phase}: {done:,} events")
+
+
+def _parse_meta(pairs: list[str]) -> dict[str, Any]:
+    metadata: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--meta {pair!r} is not KEY=VALUE.", hint="For example: --meta rows=1200.")
+        try:
+            # JSON values keep their type (rows=1200 is a number, ok=true a boolean); anything
+            # else is kept as the text it is.
+            metadata[key] = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            metadata[key] = text
+    return metadata
+
+
+@app.command()
+def record(
+    artifact: Annotated[
+        str, typer.Argument(metavar="ARTIFACT", help="The artifact produced.", show_default=False)
+    ],
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input", "-i", metavar="ID", help="An artifact it was made from (repeat).", show_default=False
+        ),
+    ] = None,
+    workflow: Annotated[
+        str | None, typer.Option("--workflow", "-w", help="Workflow that produced it.")
+    ] = None,
+    stage: Annotated[str | None, typer.Option("--stage", help="Stage within the workflow.")] = None,
+    agent: Annotated[
+        str | None, typer.Option("--agent", "-a", help="Agent (job, bot, person) that produced it.")
+    ] = None,
+    version: Annotated[
+        str | None,
+        typer.Option("--version", "-V", help="Its version (default: the build numbers records 1, 2, ...)."),
+    ] = None,
+    transformation: Annotated[str, typer.Option("--transformation", "-t", help="How it was produced.")] = "",
+    transformation_type: Annotated[
+        TransformationType, typer.Option("--type", help="Transformation type of its input edges.")
+    ] = TransformationType.DERIVED,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="What sort of artifact it is (table, model...).")
+    ] = None,
+    meta: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--meta", "-m", metavar="KEY=VALUE", help="Metadata (repeat); JSON values keep their type."
+        ),
+    ] = None,
+    lineage_id: Annotated[
+        str | None,
+        typer.Option(
+            "--lineage-id", envvar="LINEAGE_ID", help="Tie the record to a flow (default: a fresh id)."
+        ),
+    ] = None,
+    tool: Annotated[str | None, typer.Option("--tool", help="Tool or command used.")] = None,
+    environment: Annotated[str | None, typer.Option("--environment", help="Execution environment.")] = None,
+    store: StoreOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Append an artifact record to the store's event log (the same event as `record_artifact`)."""
+    from lineage_cli.recorder import record_to_store
+
+    event = record_to_store(
+        resolve_store(store),
+        artifact,
+        inputs=inputs or [],
+        workflow=workflow,
+        stage=stage,
+        agent=agent,
+        version=version,
+        transformation=transformation,
+        transformation_type=transformation_type,
+        kind=kind,
+        metadata=_parse_meta(meta or []),
+        lineage_id=lineage_id,
+        tool=tool,
+        environment=environment,
+    )
+    if json:
+        output.print_json(event)
+    else:
+        output.info(f"recorded {artifact} ({event['event_id']})")
+
+
+@app.command()
+def build(
+    out: Annotated[
+        str | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write here instead of STORE/lineage.json."),
+    ] = None,
+    skip_bad: SkipBadOpt = False,
+    store: StoreOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Fold the event log into the lineage file, with statuses; snapshot it when it changed."""
+    from lineage_cli.store.build import build_store
+
+    result = build_store(
+        resolve_store(store), output=out, skip_bad=skip_bad, on_problem=_report_problem, progress=_progress
+    )
+    if json:
+        output.print_json(result.to_json())
+        return
+    statuses = ", ".join(f"{count} {name}" for name, count in result.statuses.items() if count)
+    snapshot = (
+        f"snapshot {result.snapshot['number']}" if result.snapshot else "unchanged since the last snapshot"
+    )
+    output.info(
+        f"built {result.output}: {result.artifacts} artifacts, {result.edges} edges "
+        f"from {result.events} events" + (f" ({statuses})" if statuses else "") + f"; {snapshot}."
+    )
+
+
+@app.command()
+def stale(
+    store: StoreOpt = None,
+    as_of: AsOfOpt = None,
+    skip_bad: SkipBadOpt = False,
+    json: JsonOpt = False,
+) -> None:
+    """List stale artifacts with the upstream change behind each; exit 1 when any is stale."""
+    from lineage_cli.staleness import stale_artifacts
+
+    reasons = stale_artifacts(
+        resolve_store(store), as_of=parse_as_of(as_of), skip_bad=skip_bad, on_problem=_report_problem
+    )
+    if json:
+        output.print_json({"stale": [r.to_json() for r in reasons]})
+    elif output.is_terminal():
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(show_edge=False, pad_edge=False)
+        for column in ("artifact", "changed upstream", "version", "chain"):
+            table.add_column(column, overflow="fold")
+        for r in reasons:
+            table.add_row(
+                Text(r.artifact),
+                Text(r.changed),
+                Text(f"{r.from_version or '(none)'} -> {r.to_version}"),
+                Text(" -> ".join(r.chain)),
+            )
+        if reasons:
+            output.console().print(table)
+        else:
+            output.info("nothing is stale.")
+    else:
+        output.print_ids(r.artifact for r in reasons)  # a set answer: ids, sorted; reasons in --json
+    if reasons:
+        raise typer.Exit(ExitCode.NEGATIVE)
+
+
+@app.command()
+def snapshots(store: StoreOpt = None, json: JsonOpt = False) -> None:
+    """List the snapshots: one per build that changed the graph."""
+    from lineage_cli.store.snapshots import list_snapshots
+
+    entries = list_snapshots(resolve_store(store))
+    if json:
+        output.print_json({"snapshots": entries})
+        return
+    columns = ("number", "built_at", "last_event_time", "events", "artifacts", "edges", "graph_hash", "file")
+    if output.is_terminal():
+        from rich.table import Table
+
+        table = Table(show_edge=False, pad_edge=False)
+        for column in columns:
+            table.add_column(column.replace("_", " "))
+        for entry in entries:
+            table.add_row(*(str(entry.get(c) if entry.get(c) is not None else "-") for c in columns))
+        output.console().print(table)
+    else:
+        for entry in entries:
+            sys.stdout.write(
+                "\t".join(str(entry.get(c) if entry.get(c) is not None else "-") for c in columns) + "\n"
+            )
+        sys.stdout.flush()

@@ -2,4 +2,115 @@
 
 from __future__ import annotations
 
-from lineage_cli.cli.app import app  # noqa: F401
+import sys
+from typing import Annotated
+
+import typer
+
+from lineage_cli.cli import output
+from lineage_cli.cli.app import app
+from lineage_cli.cli.options import JsonOpt, StoreOpt
+from lineage_cli.cli.store import SkipBadOpt, _report_problem
+from lineage_cli.errors import UsageError
+from lineage_cli.model import parse_timestamp
+from lineage_cli.store.layout import resolve_store
+
+TimeArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="TIMESTAMP",
+        help="ISO-8601 with Z or an offset (2026-01-31T12:00:00Z), or a bare date (midnight UTC).",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+def at(
+    timestamp: TimeArg,
+    out: Annotated[
+        str | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write the lineage file there ('-' for stdout)."),
+    ] = None,
+    skip_bad: SkipBadOpt = False,
+    store: StoreOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """The lineage graph as it was at TIMESTAMP: every record at or before it, none after."""
+    from lineage_cli.timetravel import document_at
+
+    if json and out not in (None, "-"):
+        raise UsageError("Use --json or --output FILE, not both.", hint="--output - prints the JSON too.")
+    moment = parse_timestamp(timestamp, what="TIMESTAMP")
+    document = document_at(resolve_store(store), moment, skip_bad=skip_bad, on_problem=_report_problem)
+    if json or out == "-":
+        output.print_json(document)
+    elif out is not None:
+        import orjson
+
+        from lineage_cli.store.atomic import write_atomic
+
+        write_atomic(out, orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+        output.info(f"wrote {out}: {len(document['nodes'])} artifacts as of {document['built_at']}.")
+    elif output.is_terminal():
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(
+            title=f"as of {document['built_at']}", title_justify="left", show_edge=False, pad_edge=False
+        )
+        for column in ("artifact", "version", "status", "recorded", "inputs"):
+            table.add_column(column, overflow="fold")
+        for artifact_id in sorted(document["nodes"]):
+            node = document["nodes"][artifact_id]
+            table.add_row(
+                Text(artifact_id),
+                Text(str(node["version"])),
+                Text(node["status"]),
+                Text(node["provenance"]["timestamp"]),
+                Text(", ".join(node["inputs"])),
+            )
+        output.console().print(table)
+    else:
+        output.print_ids(sorted(document["nodes"]))
+
+
+@app.command()
+def diff(
+    start: TimeArg,
+    end: TimeArg,
+    skip_bad: SkipBadOpt = False,
+    store: StoreOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """What changed between two moments: artifacts added, removed, modified; edges added, removed."""
+    from lineage_cli.timetravel import diff as diff_graphs
+
+    result = diff_graphs(
+        resolve_store(store),
+        parse_timestamp(start, what="T1"),
+        parse_timestamp(end, what="T2"),
+        skip_bad=skip_bad,
+        on_problem=_report_problem,
+    )
+    if json:
+        output.print_json(result.to_json())
+        return
+    # One change per line, marked like a unified diff: + added, - removed, ~ modified.
+    lines = [f"+ {a}" for a in result.added]
+    lines += [f"- {a}" for a in result.removed]
+    lines += [f"~ {a} {v1} -> {v2}" for a, v1, v2 in result.modified]
+    lines += [f"+ {s} -> {t}" for s, t in result.edges_added]
+    lines += [f"- {s} -> {t}" for s, t in result.edges_removed]
+    if output.is_terminal():
+        from rich.text import Text
+
+        console = output.console()
+        styles = {"+": "green", "-": "red", "~": "yellow"}
+        for line in lines:
+            console.print(Text(line, style=styles[line[0]]))
+        if result.empty:
+            output.info("no changes.")
+    else:
+        sys.stdout.write("".join(line + "\n" for line in lines))
+        sys.stdout.flush()

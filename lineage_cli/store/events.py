@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
-import uuid
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,6 @@ from typing import Any, Final
 import orjson
 
 from lineage_cli.errors import LineageFileError
-from lineage_cli.model import format_timestamp, utc_now
 
 __all__ = [
     "EVENT_KINDS",
@@ -24,9 +24,14 @@ __all__ = [
     "KIND_FLOW_STARTED",
     "LogProblem",
     "append_events",
+    "check_event",
     "encode_event",
     "new_event",
+    "new_id",
+    "now_text",
+    "parse_events",
     "read_events",
+    "write_locked",
 ]
 
 EVENT_SCHEMA_VERSION: Final = 1
@@ -51,6 +56,54 @@ EVENT_KINDS: Final = frozenset({KIND_ARTIFACT, KIND_FLOW_STARTED, KIND_FLOW_COMP
 #             metadata (object), agent, workflow, stage, tool, environment (str | null)
 
 
+class _Ids:
+    """Event and lineage ids: a random per-process prefix and a counter (64 + 64 bits, as hex).
+
+    ``uuid4`` costs a system call per id; at tens of thousands of events a second that is
+    a large share of the recorder's time. The prefix is redrawn in a forked child.
+    """
+
+    def __init__(self) -> None:
+        self.reseed()
+        os.register_at_fork(after_in_child=self.reseed)
+
+    def reseed(self) -> None:
+        self.prefix = os.urandom(8).hex()
+        self.counter = itertools.count(int.from_bytes(os.urandom(4), "big") << 16)
+
+    def __call__(self) -> str:
+        return f"{self.prefix}{next(self.counter) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+new_id: Final = _Ids()
+"""``new_id()`` returns a fresh 32-hex-digit id, unique across processes and threads."""
+
+
+class _Clock:
+    """The current UTC time as event text (``2026-01-31T12:00:00.123456Z``), cheaply.
+
+    ``datetime.now(UTC).isoformat()`` costs a few microseconds; the recorder makes tens of
+    thousands of events a second, so the seconds part is formatted once per second.
+    """
+
+    def __init__(self) -> None:
+        # One tuple, read and replaced whole, so threads never pair a second with another's text.
+        self.cached: tuple[int, str] = (-1, "")
+
+    def __call__(self) -> str:
+        now = time.time()
+        second = int(now)
+        cached_second, prefix = self.cached
+        if second != cached_second:
+            prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self.cached = (second, prefix)
+        return f"{prefix}.{int((now - second) * 1_000_000):06d}Z"
+
+
+now_text: Final = _Clock()
+"""``now_text()`` is the current UTC time as ISO-8601 text with microseconds and ``Z``."""
+
+
 def new_event(kind: str, *, lineage_id: str, **fields: Any) -> dict[str, Any]:
     """Return a new event with the common fields filled in (id, schema, time now).
 
@@ -64,9 +117,9 @@ def new_event(kind: str, *, lineage_id: str, **fields: Any) -> dict[str, Any]:
         raise ValueError(f"unknown event kind {kind!r}")
     event: dict[str, Any] = {
         "schema": EVENT_SCHEMA_VERSION,
-        "event_id": uuid.uuid4().hex,
+        "event_id": new_id(),
         "kind": kind,
-        "time": format_timestamp(utc_now()),
+        "time": now_text(),
         "lineage_id": lineage_id,
         "parent_lineage_id": None,
     }
@@ -103,19 +156,33 @@ def append_events(log: str | os.PathLike[str], events: Iterable[dict[str, Any]])
         return 0
     path = Path(log)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            written = 0
-            view = memoryview(payload)
-            while written < len(payload):  # a regular file writes it all at once; loop for safety
-                written += os.write(fd, view[written:])
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        write_locked(fd, payload)
     finally:
         os.close(fd)
     return payload.count(b"\n")
+
+
+def write_locked(fd: int, payload: bytes, *, check_tail: bool = True) -> None:
+    """Append ``payload`` (whole lines) to the log open on ``fd`` (``O_APPEND``, readable) under ``flock``.
+
+    With ``check_tail``, if the log does not end with a newline (a writer died mid-line), a
+    newline is written first, so the torn line stays one bad line and this event is not
+    glued onto it.
+    """
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        if check_tail:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                payload = b"\n" + payload
+        view = memoryview(payload)
+        written = 0
+        while written < len(payload):  # a regular file writes it all at once; loop for safety
+            written += os.write(fd, view[written:])
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +198,8 @@ class LogProblem:
         return f"{self.path}, line {self.line}: {self.problem}"
 
 
-def _check_event(event: Any) -> str | None:
+def check_event(event: Any) -> str | None:
+    """Why ``event`` is not a valid event (one sentence), or ``None`` when it is."""
     if not isinstance(event, dict):
         return "an event must be a JSON object"
     schema = event.get("schema")
@@ -182,17 +250,41 @@ def read_events(
         return
     except OSError as exc:
         raise LineageFileError(name, f"cannot be read ({exc.strerror})") from None
+    yield from parse_events(data, name, skip_bad=skip_bad, on_problem=on_problem)
+
+
+def parse_events(
+    data: bytes,
+    name: str,
+    *,
+    skip_bad: bool = False,
+    on_problem: Callable[[LogProblem], None] | None = None,
+    first_line: int = 1,
+    check: bool = True,
+) -> Iterator[tuple[int, Any]]:
+    r"""Like :func:`read_events`, over log bytes already read (``name`` is used in messages).
+
+    ``first_line`` numbers the first line of ``data`` (for a tail read from an offset).
+    With ``check=False`` only JSON syntax is checked, and the caller must run
+    :func:`check_event` (the build does, fused with its own field checks, for speed).
+
+    Examples
+    --------
+    >>> line = b'{"schema":1,"kind":"flow_started","lineage_id":"L","time":"t"}\n'
+    >>> [n for n, _ in parse_events(line, "log")]
+    [1]
+    """
     lines = data.split(b"\n")
     ends_cleanly = lines[-1] == b""
     if ends_cleanly:
         lines.pop()
-    last = len(lines)
-    for number, line in enumerate(lines, start=1):
+    last = len(lines) + first_line - 1
+    for number, line in enumerate(lines, start=first_line):
         if not line.strip():
             continue
         try:
             event = orjson.loads(line)
-            problem = _check_event(event)
+            problem = check_event(event) if check else None
         except orjson.JSONDecodeError as exc:
             if number == last and not ends_cleanly:
                 if on_problem:

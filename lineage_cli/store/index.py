@@ -1,0 +1,373 @@
+"""The store's query index: an SQLite copy of ``lineage.json`` that a query reads only in part.
+
+Parsing a 1 GB lineage file takes 10 to 20 seconds, yet most questions have small answers.
+The index keeps one row per artifact and one per edge, with B-tree indexes on both edge
+endpoints, so ``parents``, ``children``, ``node`` and ``edge`` are each one indexed lookup and
+a query costs what its answer costs. (Measured: one row per artifact holding JSON lists of its
+parents, children and incoming edges took 1.6 to 1.9 times as long to build, because the
+grouping then happens in Python rather than in SQLite's index sort.) :class:`SqlIndex` implements
+:class:`~lineage_cli.graph.GraphView`, so every query runs on it unchanged.
+
+``lineage.json`` stays the interchange format; the index is derived from it and records the
+file's size, modification time and inode. :func:`open_index` returns ``None`` when the file has
+changed since, and :func:`lineage_cli.source.open_graph` then answers from the file and
+rebuilds the index (see README, "Performance").
+
+Portability: every statement is plain SQL (``CREATE TABLE``, ``CREATE INDEX``, ``INSERT``,
+``SELECT ... WHERE ... ORDER BY ... LIMIT``) over the DB-API 2 interface. The only
+backend-specific parts are the :class:`Dialect` (placeholder and binary column type) and how a
+connection is opened, so a PostgreSQL backend is a new dialect and a new ``open`` function.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+
+from lineage_cli.errors import UnknownArtifactError
+from lineage_cli.graph import (
+    LineageGraph,
+    edge_from_document,
+    gc_paused,
+    group_pairs,
+    node_from_document,
+    suggest_ids,
+)
+from lineage_cli.model import LineageEdge, LineageNode
+from lineage_cli.store.layout import StorePaths
+
+__all__ = [
+    "INDEX_FORMAT",
+    "SQLITE",
+    "Dialect",
+    "SqlIndex",
+    "build_index",
+    "graph_fingerprint",
+    "open_index",
+    "write_index",
+]
+
+INDEX_FORMAT: Final = "1"
+"""Bumped when the schema changes; an index of another format is rebuilt."""
+
+BULK_AFTER: Final = 4_096
+"""After this many one-hop lookups in one direction, read that direction's edges in one pass.
+
+A walk that has reached thousands of artifacts will likely reach many more (the descendants of
+a root); one sequential read of every edge is then far cheaper than a lookup per artifact.
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """What differs between SQL databases for this schema: placeholder and binary type."""
+
+    placeholder: str
+    blob: str
+
+    def sql(self, statement: str) -> str:
+        """``statement`` with each ``?`` replaced by this dialect's placeholder."""
+        return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)
+
+
+SQLITE: Final = Dialect(placeholder="?", blob="BLOB")
+"""SQLite, from the standard library (PostgreSQL would be ``Dialect("%s", "BYTEA")``)."""
+
+
+def _schema(dialect: Dialect) -> list[str]:
+    return [
+        "CREATE TABLE meta (name VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL)",
+        # doc is NULL for an id that appears only as an edge endpoint.
+        f"CREATE TABLE artifact (name TEXT PRIMARY KEY, doc {dialect.blob})",
+        # position keeps LineageGraph.edges order: explicit edges first, then implicit ones.
+        "CREATE TABLE edge (source TEXT NOT NULL, target TEXT NOT NULL, position INTEGER NOT NULL,"
+        f" kind VARCHAR(32) NOT NULL, description TEXT NOT NULL, metadata {dialect.blob})",
+    ]
+
+
+# Built after the rows are in: one sort per index instead of a B-tree insert per row.
+_INDEXES = [
+    "CREATE INDEX edge_by_source ON edge (source, target)",
+    "CREATE INDEX edge_by_target ON edge (target, source)",
+]
+
+
+def graph_fingerprint(path: Path) -> str:
+    """Size, modification time and inode of ``lineage.json``: changes whenever it is rewritten.
+
+    ``lineage build`` replaces the file atomically (a new inode), and any editor that rewrites
+    it changes its modification time. Hashing 1 GB on every query would cost more than the query.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "lineage.json"
+    >>> _ = p.write_text("{}")
+    >>> graph_fingerprint(p).startswith("2:")
+    True
+    """
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+def _dumps(value: Any) -> bytes | None:
+    return orjson.dumps(value) if value else None
+
+
+def write_index(
+    connection: Any,
+    graph: LineageGraph,
+    meta: dict[str, str],
+    dialect: Dialect = SQLITE,
+) -> None:
+    """Create the schema on an empty database and fill it from ``graph`` (no commit).
+
+    Raw JSON nodes and edges are copied without being decoded into objects.
+
+    Examples
+    --------
+    >>> con = sqlite3.connect(":memory:")
+    >>> write_index(con, LineageGraph.from_pairs([("a", "b")]), {"format": INDEX_FORMAT})
+    >>> SqlIndex(con).parents("b")
+    ('a',)
+    """
+    cursor = connection.cursor()
+    for statement in _schema(dialect):
+        cursor.execute(statement)
+    cursor.executemany(dialect.sql("INSERT INTO meta VALUES (?, ?)"), sorted(meta.items()))
+    known: set[str] = set()
+    rows: list[tuple[str, bytes | None]] = []
+    for aid, doc in graph.node_documents():
+        known.add(aid)
+        rows.append((aid, orjson.dumps(doc)))
+    cursor.executemany(dialect.sql("INSERT INTO artifact VALUES (?, ?)"), rows)
+    rows.clear()
+    endpoints: set[str] = set()
+
+    def edges() -> Iterator[tuple[str, str, int, str, str, bytes | None]]:
+        for position, (source, target, kind, description, metadata) in enumerate(graph.edge_rows()):
+            if source not in known:
+                endpoints.add(source)
+            if target not in known:
+                endpoints.add(target)
+            yield source, target, position, kind, description, _dumps(metadata)
+
+    cursor.executemany(dialect.sql("INSERT INTO edge VALUES (?, ?, ?, ?, ?, ?)"), edges())
+    cursor.executemany(
+        dialect.sql("INSERT INTO artifact VALUES (?, NULL)"), ((aid,) for aid in sorted(endpoints))
+    )
+    for statement in _INDEXES:
+        cursor.execute(statement)
+    cursor.close()
+
+
+def build_index(paths: StorePaths, graph: LineageGraph, *, fingerprint: str | None = None) -> Path:
+    """Write the store's index for ``graph`` (the contents of ``paths.graph``); return its path.
+
+    ``lineage build`` calls this right after writing ``lineage.json``. The index is written to a
+    temporary file beside it and moved into place, so a reader never sees half an index.
+    ``fingerprint`` is :func:`graph_fingerprint` of the file ``graph`` was read from, taken
+    before reading it (default: the file as it is now).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lineage_cli.lineagefile import save_graph
+    >>> paths = StorePaths(Path(tempfile.mkdtemp()))
+    >>> g = LineageGraph.from_pairs([("raw", "clean")])
+    >>> save_graph(g, paths.graph)
+    >>> build_index(paths, g).name
+    'index.sqlite'
+    >>> open_index(paths).children("raw")
+    ('clean',)
+    """
+    meta = {"format": INDEX_FORMAT, "graph": fingerprint or graph_fingerprint(paths.graph)}
+    target = paths.index
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temp.unlink(missing_ok=True)
+    connection = sqlite3.connect(temp, isolation_level=None)
+    try:
+        # A crash leaves only the temporary file, so the database needs no journal.
+        connection.execute("PRAGMA journal_mode=OFF")
+        connection.execute("PRAGMA synchronous=OFF")
+        connection.execute("BEGIN")
+        with gc_paused():
+            write_index(connection, graph, meta)
+        connection.execute("COMMIT")
+        connection.close()
+        os.replace(temp, target)
+    except BaseException:
+        connection.close()
+        temp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def open_index(paths: StorePaths) -> SqlIndex | None:
+    """The store's index if it exists and matches the current ``lineage.json``, else ``None``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> open_index(StorePaths(Path(tempfile.mkdtemp()))) is None
+    True
+    """
+    try:
+        fingerprint = graph_fingerprint(paths.graph)
+    except OSError:
+        return None
+    if not paths.index.is_file():
+        return None
+    try:
+        connection = sqlite3.connect(f"file:{paths.index}?mode=ro", uri=True, isolation_level=None)
+        meta = dict(connection.execute("SELECT name, value FROM meta").fetchall())
+    except sqlite3.Error:
+        return None  # unreadable or half-written by an older version: rebuild it
+    if meta.get("format") != INDEX_FORMAT or meta.get("graph") != fingerprint:
+        connection.close()
+        return None
+    return SqlIndex(connection)
+
+
+class SqlIndex:
+    """A :class:`~lineage_cli.graph.GraphView` answered from the SQL index, one lookup at a time.
+
+    ``rows_read`` and ``lookups`` count the work done, so tests can check that a query's cost
+    depends on its answer, not on the size of the store.
+
+    Examples
+    --------
+    >>> con = sqlite3.connect(":memory:")
+    >>> write_index(con, LineageGraph.from_pairs([("a", "b"), ("b", "c")]), {})
+    >>> from lineage_cli.queries import ancestors
+    >>> index = SqlIndex(con)
+    >>> ancestors(index, "c"), index.lookups
+    (['a', 'b'], 4)
+    """
+
+    def __init__(self, connection: Any, dialect: Dialect = SQLITE) -> None:
+        self._connection = connection
+        self._sql = dialect.sql
+        self.rows_read = 0
+        self.lookups = 0
+        self._nodes: dict[str, LineageNode | None] = {}
+        self._known: dict[str, bool] = {}
+        self._calls = {"source": 0, "target": 0}
+        self._bulk: dict[str, dict[str, Any]] = {}
+
+    def _fetch(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(self._sql(statement), params)
+            rows: list[Any] = cursor.fetchall()
+        finally:
+            cursor.close()
+        self.lookups += 1
+        self.rows_read += len(rows)
+        return rows
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._connection.close()
+
+    def __contains__(self, artifact_id: object) -> bool:
+        if not isinstance(artifact_id, str):
+            return False
+        known = self._known.get(artifact_id)
+        if known is None:
+            known = bool(self._fetch("SELECT 1 FROM artifact WHERE name = ?", (artifact_id,)))
+            self._known[artifact_id] = known
+        return known
+
+    def _neighbours(self, artifact_id: str, by: str) -> tuple[str, ...]:
+        # by == "target": rows whose target is the artifact, i.e. its parents.
+        other = "source" if by == "target" else "target"
+        bulk = self._bulk.get(by)
+        if bulk is None:
+            self._calls[by] += 1
+            if self._calls[by] <= BULK_AFTER:
+                rows = self._fetch(f"SELECT DISTINCT {other} FROM edge WHERE {by} = ?", (artifact_id,))
+                return tuple(sorted(row[0] for row in rows))
+            bulk = self._load_direction(by, other)
+        found = bulk.get(artifact_id, ())
+        if type(found) is list:
+            found = tuple(sorted(set(found)))
+            bulk[artifact_id] = found
+        return found  # type: ignore[no-any-return]
+
+    def _load_direction(self, by: str, other: str) -> dict[str, Any]:
+        grouped: dict[str, Any] = {}
+        group_pairs(self._fetch(f"SELECT {by}, {other} FROM edge"), grouped)
+        self._bulk[by] = grouped
+        return grouped
+
+    def parents(self, artifact_id: str) -> tuple[str, ...]:
+        """One-hop upstream artifact ids, sorted."""
+        return self._neighbours(artifact_id, "target")
+
+    def children(self, artifact_id: str) -> tuple[str, ...]:
+        """One-hop downstream artifact ids, sorted."""
+        return self._neighbours(artifact_id, "source")
+
+    def node(self, artifact_id: str) -> LineageNode | None:
+        """The artifact's record, or ``None`` when it is only an edge endpoint (or unknown)."""
+        if artifact_id in self._nodes:
+            return self._nodes[artifact_id]
+        rows = self._fetch("SELECT doc FROM artifact WHERE name = ?", (artifact_id,))
+        found = None
+        if rows and rows[0][0] is not None:
+            found = node_from_document(artifact_id, orjson.loads(rows[0][0]))
+        self._nodes[artifact_id] = found
+        self._known[artifact_id] = bool(rows)
+        return found
+
+    def edge(self, source: str, target: str) -> LineageEdge | None:
+        """The first edge from ``source`` to ``target`` (explicit before implicit), or ``None``."""
+        rows = self._fetch(
+            "SELECT position, kind, description, metadata FROM edge"
+            " WHERE source = ? AND target = ? ORDER BY position LIMIT 1",
+            (source, target),
+        )
+        if not rows:
+            return None
+        position, kind, description, metadata = rows[0]
+        raw = {"source": source, "target": target, "type": kind, "description": description}
+        raw["metadata"] = orjson.loads(metadata) if metadata else {}
+        return edge_from_document(raw, position)
+
+    def require(self, artifact_id: str) -> str:
+        """Return ``artifact_id`` if known, else raise with close matches among nearby ids.
+
+        Suggestions come from ids sharing the longest prefix with it (an indexed range scan),
+        so a typo costs milliseconds on a store of millions.
+        """
+        if artifact_id in self:
+            return artifact_id
+        raise UnknownArtifactError(artifact_id, suggest_ids(artifact_id, self._nearby(artifact_id)))
+
+    def _nearby(self, artifact_id: str, limit: int = 2_000) -> list[str]:
+        candidates: set[str] = set()
+        for cut in range(len(artifact_id), -1, -1):
+            prefix = artifact_id[:cut]
+            rows = self._fetch(
+                "SELECT name FROM artifact WHERE name >= ? AND name < ? ORDER BY name LIMIT ?",
+                (prefix, prefix + "\U0010ffff", limit),
+            )
+            candidates.update(row[0] for row in rows)
+            if len(candidates) >= 50 or cut == 0:
+                break
+        return sorted(candidates)
+
+    def artifact_ids(self) -> list[str]:
+        """Every known id (artifacts and edge endpoints), sorted; reads the whole table."""
+        return sorted(row[0] for row in self._fetch("SELECT name FROM artifact"))
+
+    def artifact_count(self) -> int:
+        """How many ids (artifacts and edge endpoints) the index holds."""
+        return int(self._fetch("SELECT COUNT(*) FROM artifact")[0][0])

@@ -1,0 +1,47 @@
+"""Helpers for store tests: events with chosen times and ids, written to a log."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from lineage_cli.store.events import KIND_ARTIFACT, append_events
+from lineage_cli.store.layout import StorePaths
+
+_ids = itertools.count(1)
+
+
+def at(minute: int) -> str:
+    """A fixed time: 2026-01-01 00:MM (minutes may exceed 59; they roll into hours)."""
+    return f"2026-01-01T{minute // 60:02d}:{minute % 60:02d}:00Z"
+
+
+def event(kind: str, minute: int, lineage_id: str = "L0", **fields: Any) -> dict[str, Any]:
+    """An event of schema 1 with a deterministic id."""
+    base: dict[str, Any] = {
+        "schema": 1,
+        "event_id": f"e{next(_ids):06d}",
+        "kind": kind,
+        "time": at(minute),
+        "lineage_id": lineage_id,
+        "parent_lineage_id": None,
+    }
+    base.update(fields)
+    return base
+
+
+def artifact(artifact_id: str, minute: int, inputs: Iterable[str] = (), **fields: Any) -> dict[str, Any]:
+    """An artifact_recorded event."""
+    fields.setdefault("agent", "bot")
+    fields.setdefault("workflow", "wf")
+    fields.setdefault("stage", "s")
+    return event(KIND_ARTIFACT, minute, artifact_id=artifact_id, inputs=list(inputs), **fields)
+
+
+def write_store(root: Path, events: Iterable[dict[str, Any]]) -> StorePaths:
+    """Append the events to a store at ``root`` and return its paths."""
+    paths = StorePaths(root)
+    append_events(paths.events, list(events))
+    return paths
