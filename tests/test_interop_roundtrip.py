@@ -49,7 +49,7 @@ def store(tmp_path: Path) -> Path:
 
 
 def nodes(root: Path) -> dict[str, Any]:
-    document: dict[str, Any] = orjson.loads((root / "lineage.json").read_bytes())
+    document: dict[str, dict[str, Any]] = orjson.loads((root / "lineage.json").read_bytes())
     return document["nodes"]
 
 

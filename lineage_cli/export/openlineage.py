@@ -185,9 +185,10 @@ def run_events(graph: LineageGraph) -> list[dict[str, Any]]:
     Otherwise the job namespace is the workflow and the job name the stage, followed by
     ``/`` and the artifact id when the stage made several artifacts. A run emits START at
     its time, then COMPLETE, or FAIL when an output is FAILED, or nothing more while
-    IN_PROGRESS. Inputs are the outputs' inputs, in their recorded order. Dataset namespace and name come back from the id
-    (``namespace/name``); an id that is not of that form is exported in namespace
-    ``lineage`` with the ``lineageArtifact`` facet holding the id, so a re-import restores it.
+    IN_PROGRESS. Inputs are the outputs' inputs, in their recorded order. Dataset
+    namespace and name come back from the id (``namespace/name``); an id that is not of
+    that form is exported in namespace ``lineage`` with the ``lineageArtifact`` facet
+    holding the id, so a re-import restores it.
 
     Examples
     --------
