@@ -179,15 +179,6 @@ TOUR: list[Stop] = [
         ),
     ),
     Stop(
-        "lineage export",
-        "Diagrams and pictures (see [Exports and pictures](#exports-and-pictures)): here the plan "
-        "and what was generated from it, one hop downstream, as Mermaid.",
-        (
-            "lineage export --format mermaid --root 'plan:PAY-1423@v2' --downstream --depth 1 "
-            "-g sample_graphs/agent-orchestration.json",
-        ),
-    ),
-    Stop(
         "lineage import openlineage",
         "Reads the NDJSON that OpenLineage clients write and appends the equivalent events to the store "
         "(see [OpenLineage and W3C PROV](#openlineage-and-w3c-prov)). `examples/openlineage-events.ndjson` "
