@@ -74,12 +74,11 @@ fi
 
 # --- 3. Pictures ----------------------------------------------------------------------
 PICTURE_GRAPH=sample_graphs/ml-training.json
-for candidate in ../shared/real-graphs/dbt-fhir.json /work/shared/real-graphs/dbt-fhir.json; do  # until sample_graphs/ lands
-  if [ ! -f "$PICTURE_GRAPH" ]; then PICTURE_GRAPH=$candidate; fi
-done
 step lineage export --graph "$PICTURE_GRAPH" --format png --output "$OUT/lineage.png"
 step lineage export --graph "$PICTURE_GRAPH" --format mermaid --output "$OUT/lineage.mmd"
 step lineage export --graph "$PICTURE_GRAPH" --format svg --max-nodes 20 --output "$OUT/first-20.svg"
+step lineage export --graph "$PICTURE_GRAPH" --root 'registry://ctr-xgb/14' --both --depth 2 --format png \
+  --output "$OUT/ctr-xgb-14.png"
 printf '\n\033[1m$ lineage export --graph %s --format dot | dot -Tpng -o %s\033[0m\n' "$PICTURE_GRAPH" "$OUT/piped.png" >&2
 lineage export --graph "$PICTURE_GRAPH" --format dot | dot -Tpng -o "$OUT/piped.png"
 ls -l "$OUT"/lineage.png "$OUT"/piped.png "$OUT"/first-20.svg >&2

@@ -213,6 +213,25 @@ TOUR: list[Stop] = [
         "Merges a lineage file into the store: each artifact becomes an event at its own timestamp.",
         ('lineage import graph sample_graphs/warehouse-etl.json --store "$(mktemp -d)"',),
     ),
+    Stop(
+        "lineage export",
+        "Writes the graph, or a root's neighbourhood, as Mermaid, DOT, JSON, PNG or SVG (see "
+        "[Exports and pictures](#exports-and-pictures)). Here: the model registry entry and its "
+        "parents, as Mermaid.",
+        (
+            "lineage export --graph sample_graphs/ml-training.json --format mermaid "
+            "--root registry://ctr-xgb/14 --upstream --depth 1",
+        ),
+    ),
+    Stop(
+        "",
+        "Pictures keep at most `--max-nodes` artifacts (500 by default); stderr says what was cut "
+        "and how to see the rest.",
+        (
+            "lineage export --graph sample_graphs/warehouse-etl.json --format dot --max-nodes 30 "
+            "| dot -Tpng -o /tmp/warehouse.png",
+        ),
+    ),
 ]
 
 

@@ -59,9 +59,9 @@ def test_output_file_and_selection(graph_file: Path, tmp_path: Path) -> None:
 def test_cut_is_reported_on_stderr(graph_file: Path) -> None:
     code, out, err = run("export", "-f", "dot", "-g", str(graph_file), "--max-nodes", "2")
     assert code == 0
-    assert dot_plain_counts(out) == (2, 0)  # the two sources
-    assert err.startswith("warning: showing 2 of 5 artifacts and 0 of 4 edges (limit: --max-nodes 2)")
-    assert """--root 'report "Q1"' --both --depth 2""" in err  # quoted for the shell
+    assert dot_plain_counts(out) == (2, 1)  # the first source and its child
+    assert err.startswith("warning: showing 2 of 5 artifacts and 1 of 4 edges (limit: --max-nodes 2)")
+    assert "--root audit --both --depth 2" in err
 
 
 @pytest.mark.parametrize(
