@@ -21,6 +21,7 @@ __all__ = [
     "Severity",
     "ValidationReport",
     "find_cycle",
+    "reports_to_dict",
     "validate_bytes",
     "validate_document",
     "validate_file",
@@ -868,3 +869,20 @@ def validate_paths(paths: Sequence[str | os.PathLike[str]]) -> list[ValidationRe
     """
     contents = [("<stdin>" if str(p) == STDIN else str(p), read_bytes(p)) for p in paths]
     return [validate_bytes(data, name) for name, data in contents]
+
+
+def reports_to_dict(reports: Sequence[ValidationReport], strict: bool = False) -> dict[str, Any]:
+    """The ``lineage validate --json`` document for several reports (its shape is in the README).
+
+    Examples
+    --------
+    >>> reports_to_dict([validate_document({"version": "1.0", "nodes": {}, "edges": []}, "g.json")])["valid"]
+    True
+    """
+    return {
+        "valid": all(r.ok(strict) for r in reports),
+        "strict": strict,
+        "errors": sum(r.errors for r in reports),
+        "warnings": sum(r.warnings for r in reports),
+        "files": [r.to_dict(strict) for r in reports],
+    }
