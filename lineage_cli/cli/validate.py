@@ -60,7 +60,7 @@ def validate(
     files: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[FILE]...",
+            metavar="FILE",
             help="Lineage files to check ('-' for stdin). Default: --graph, $LINEAGE_GRAPH, "
             "else STORE/lineage.json.",
             show_default=False,
