@@ -138,3 +138,34 @@ def test_import_graph_then_build_gives_the_graph_back(tmp_path: Path) -> None:
         )
         assert after.provenance == before.provenance
         assert after.transformation == before.transformation
+
+
+def test_a_later_upstream_run_makes_downstream_stale(tmp_path: Path) -> None:
+    from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+
+    from tests.openlineage_scenario import PRODUCER, run_id
+
+    events = tmp_path / "events.ndjson"
+    client = client_writing_to(events)
+    emit_scenario(client)
+    root = str(tmp_path / "store")
+    cli("import", "openlineage", str(events), "--store", root)
+    assert CliRunner().invoke(app, ["stale", "--store", root]).exit_code == 0
+    # The extract job runs again the next day: raw/orders gets a new version.
+    client.emit(
+        RunEvent(
+            eventType=RunState.COMPLETE,
+            eventTime="2026-03-02T00:05:00Z",
+            run=Run(runId=run_id("extract-day-2")),
+            job=Job(namespace="airflow", name="ingest.extract_orders"),
+            producer=PRODUCER,
+            inputs=[InputDataset(namespace=ORDERS[0], name=ORDERS[1])],
+            outputs=[OutputDataset(namespace=RAW[0], name=RAW[1])],
+        )
+    )
+    again = cli("import", "openlineage", str(events), "--store", root)
+    assert "2 events appended, 23 duplicates skipped" in again.stderr
+    stale = CliRunner().invoke(app, ["stale", "--store", root])
+    assert stale.exit_code == 1
+    # weekly (still running) and export (aborted) keep those statuses; the finished ones go stale.
+    assert stale.stdout.splitlines() == sorted(ident(d) for d in (CLEAN, DAILY))
