@@ -160,3 +160,16 @@ def test_missing_dot_says_how_to_install_it_and_dot_text_still_works(
         [str(LINEAGE), "export", "-f", "dot", "-g", str(graph_file)], capture_output=True, env=env
     )
     assert text.returncode == 0 and text.stdout.startswith(b"digraph lineage {")
+
+
+def test_output_file_gets_the_usual_permissions(graph_file: Path, tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    target = tmp_path / "new.svg"
+    assert run("export", "-f", "dot", "-g", str(graph_file), "-o", str(target))[0] == 0
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # like `dot -o`, not mkstemp's 0600
+    private = tmp_path / "private.dot"
+    private.write_text("old")
+    private.chmod(0o600)
+    assert run("export", "-f", "dot", "-g", str(graph_file), "-o", str(private))[0] == 0
+    assert private.stat().st_mode & 0o777 == 0o600 and private.read_text().startswith("digraph")

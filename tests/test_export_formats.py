@@ -249,3 +249,11 @@ def test_a_missing_checker_fails_loudly_instead_of_skipping(
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(pytest.fail.Exception, match="run `make dev`"):
         export_checks.require_dot()
+
+
+def test_an_empty_graph_exports_valid_documents() -> None:
+    graph = LineageGraph()
+    assert dot_plain_counts(export_graph(graph, ExportRequest("dot")).data) == (0, 0)
+    (parsed,) = parse_mermaid(export_graph(graph, ExportRequest("mermaid")).data)
+    assert parsed.ok and (parsed.nodes, parsed.edges) == (0, 0)
+    assert loads_graph(export_graph(graph, ExportRequest("json")).data).artifact_ids() == []

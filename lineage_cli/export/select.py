@@ -106,9 +106,10 @@ def priority_order(
     order: list[str] = []
     queue: deque[str] = deque()
     # Grow one connected piece at a time, breadth-first along edges both ways, from the first
-    # unseen source (then from any unseen artifact: a piece may be all cycle). On the sample
-    # and dbt graphs this keeps 1.5 to 10 times more edges in a 30 to 200 artifact cut than
-    # taking the sources' layers one by one, which keeps mostly unconnected sources.
+    # unseen source (then from any unseen artifact: a piece may be all cycle). Against taking
+    # the sources' layers one by one, which keeps mostly unconnected sources, this keeps more
+    # edges in a cut: ml-training 72 vs 27 at 30 artifacts, dbt-tuva 210 vs 44 at 100; only
+    # the hub-shaped dbt-fhir keeps fewer (43 vs 62 at 30). See the README.
     seeds = [aid for aid in ids if not graph.parents(aid)] + ids
     for seed in seeds:
         if seed in seen:
