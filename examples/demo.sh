@@ -18,6 +18,27 @@ fi
 step lineage validate --json sample_graphs/warehouse-etl.json > "$OUT/validate-warehouse.json"
 echo "valid: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["valid"])' "$OUT/validate-warehouse.json")" >&2
 
+ML=sample_graphs/ml-training.json
+DWH=sample_graphs/warehouse-etl.json
+AGENTS=sample_graphs/agent-orchestration.json
+# Where did the registered model come from, and what did the best training run feed?
+step lineage provenance 'registry://ctr-xgb/14' --graph "$ML"
+step lineage ancestors 'approval:ctr-xgb/14' --depth 2 --graph "$ML"
+step lineage descendants 'model:ctr-xgb/run-0417' --graph "$ML"
+# How does a CRM table reach the board pack (downstream only)? And what does nothing reach?
+step lineage path 'postgres://crm-replica.internal:5432/crm/public.accounts' \
+  'dashboard:looker/finance/board-pack' --directed --graph "$DWH"
+if step lineage path 'dashboard:looker/finance/revenue' dim_date --directed --graph "$DWH"; then
+  echo "a dashboard should not reach a dimension" >&2; exit 1
+fi
+# What breaks if the currency table changes? Critical paths to what finance signs off.
+step lineage impact stg_erp__currencies --critical examples/critical.txt --graph "$DWH"
+step lineage impact stg_erp__currencies --critical examples/critical.txt --json --graph "$DWH" > "$OUT/impact.json"
+echo "affected: $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["affected_artifacts"]))' "$OUT/impact.json") artifacts" >&2
+# What do the pull request and the rewritten docs share, and what crosses workflows?
+step lineage common-ancestors 'pr:payments-service#2291' 'docs:payments/retry-policy.md@2026.03' --graph "$AGENTS"
+step lineage cross-workflow --graph "$AGENTS"
+
 
 
 # --- 2. Recording a pipeline into a store, building, staleness, time travel ----------
@@ -53,12 +74,11 @@ fi
 
 # --- 3. Pictures ----------------------------------------------------------------------
 PICTURE_GRAPH=sample_graphs/ml-training.json
-for candidate in ../shared/real-graphs/dbt-fhir.json /work/shared/real-graphs/dbt-fhir.json; do  # until sample_graphs/ lands
-  if [ ! -f "$PICTURE_GRAPH" ]; then PICTURE_GRAPH=$candidate; fi
-done
 step lineage export --graph "$PICTURE_GRAPH" --format png --output "$OUT/lineage.png"
 step lineage export --graph "$PICTURE_GRAPH" --format mermaid --output "$OUT/lineage.mmd"
 step lineage export --graph "$PICTURE_GRAPH" --format svg --max-nodes 20 --output "$OUT/first-20.svg"
+step lineage export --graph "$PICTURE_GRAPH" --root 'registry://ctr-xgb/14' --both --depth 2 --format png \
+  --output "$OUT/ctr-xgb-14.png"
 printf '\n\033[1m$ lineage export --graph %s --format dot | dot -Tpng -o %s\033[0m\n' "$PICTURE_GRAPH" "$OUT/piped.png" >&2
 lineage export --graph "$PICTURE_GRAPH" --format dot | dot -Tpng -o "$OUT/piped.png"
 ls -l "$OUT"/lineage.png "$OUT"/piped.png "$OUT"/first-20.svg >&2

@@ -137,7 +137,7 @@ def publish(data: Path) -> None:
             inputs=["mart/sales_by_customer.csv"],
             version=content_version(report),
             transformation="render the weekly report",
-            metadata={"visualization": {"node_label": "Weekly report", "node_color": "#4c9"}},
+            metadata={"visualization": {"node_label": "Weekly report", "node_color": "#44cc99"}},
         )
     try:
         # Its own flow: the forecast's failure marks only what that flow produced.

@@ -59,7 +59,8 @@ class LineageFileError(InputError):
             where += f", line {line}"
             if column is not None:
                 where += f", column {column}"
-        super().__init__(f"{where}: {problem}", hint=hint)
+        sentence = problem if problem.endswith((".", "?", "!")) else problem + "."
+        super().__init__(f"{where}: {sentence}", hint=hint)
 
 
 class UnknownArtifactError(InputError):

@@ -356,9 +356,12 @@ class LineageGraph:
         *,
         version: str = FORMAT_VERSION,
         built_at: datetime | None = None,
+        schema: str | None = None,
     ) -> None:
         self.version = version
         self.built_at = built_at
+        self.schema = schema
+        """The file's ``$schema`` reference, kept so that load then save loses nothing."""
         self.nodes: _NodeMap = _NodeMap({n.artifact_id: n for n in nodes})
         self._raw_edges: list[Any] = []
         self._explicit: list[LineageEdge] | None = list(edges)
@@ -394,6 +397,8 @@ class LineageGraph:
             raise InputError("`edges` must be a list.")
         built_at_text = document.get("built_at")
         graph = cls(version=str(document.get("version", FORMAT_VERSION)))
+        schema = document.get("$schema")
+        graph.schema = schema if isinstance(schema, str) else None
         if built_at_text:
             graph.built_at = parse_timestamp(built_at_text, what="built_at")
         graph.nodes = _NodeMap(nodes)
@@ -433,8 +438,12 @@ class LineageGraph:
         --------
         >>> sorted(LineageGraph().to_document())
         ['built_at', 'edges', 'nodes', 'version']
+        >>> list(LineageGraph(schema="lineage-graph.schema.json").to_document())[0]
+        '$schema'
         """
+        head = {"$schema": self.schema} if self.schema is not None else {}
         return {
+            **head,
             "version": self.version,
             "built_at": format_timestamp(self.built_at) if self.built_at else None,
             "nodes": {aid: node_to_document(self.node_with_inputs(aid)) for aid in self.nodes},

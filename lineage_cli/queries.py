@@ -687,14 +687,22 @@ def cross_workflow_links(graph: GraphView) -> list[CrossWorkflowLink]:
     [('clean', 'ingest', ['reporting'])]
     """
     links = []
+    # Each artifact's record is read once, though it is seen once per parent too.
+    records: dict[str, LineageNode | None] = {}
+
+    def record(artifact_id: str) -> LineageNode | None:
+        if artifact_id not in records:
+            records[artifact_id] = graph.node(artifact_id)
+        return records[artifact_id]
+
     for artifact_id in graph.artifact_ids():
-        node = graph.node(artifact_id)
+        node = record(artifact_id)
         if node is None or not node.provenance.workflow:
             continue
         producer = node.provenance.workflow
         consumers: list[LineageNode] = []
         for child_id in graph.children(artifact_id):
-            child = graph.node(child_id)
+            child = record(child_id)
             if child is not None and child.provenance.workflow not in ("", producer):
                 consumers.append(child)
         if consumers:

@@ -329,10 +329,9 @@ def _publish(event: dict[str, Any]) -> None:
         if sink is not None:
             try:
                 sink(event)
-            except OSError as exc:
-                _report(
-                    f"could not append to {sink.paths.events} ({exc.strerror}); event kept in memory only"
-                )
+            except Exception as exc:  # recording must never break the job it records
+                problem = exc.strerror if isinstance(exc, OSError) else repr(exc)
+                _report(f"could not append to {sink.paths.events} ({problem}); event kept in memory only")
 
 
 def _lifecycle(kind: str, ctx: DataFlowContext, **extra: Any) -> dict[str, Any]:
@@ -378,6 +377,11 @@ def data_flow_context(
     >>> [e["kind"] for e in rec.get_events()]
     ['flow_started', 'artifact_recorded', 'flow_completed']
     """
+    if attributes:
+        try:
+            orjson.dumps(attributes)
+        except TypeError as exc:
+            raise UsageError(f"data_flow_context attributes must be JSON-serializable ({exc}).") from None
     parent = _current.get()
     ctx = DataFlowContext(
         lineage_id=lineage_id or new_id(),

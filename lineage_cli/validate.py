@@ -21,6 +21,7 @@ __all__ = [
     "Severity",
     "ValidationReport",
     "find_cycle",
+    "reports_to_dict",
     "validate_bytes",
     "validate_document",
     "validate_file",
@@ -169,6 +170,11 @@ def _of(name: str, artifact_id: str) -> str:
     return f"The `{name}` of artifact {_quote(artifact_id)}"
 
 
+def _field(name: str) -> str:
+    """A field name for a message: in backquotes, or as a Python literal if it has odd characters."""
+    return f"`{name}`" if name.isprintable() and "`" not in name else repr(name)
+
+
 def _node_path(artifact_id: str) -> str:
     return _member("$.nodes", artifact_id)
 
@@ -198,9 +204,10 @@ def _quote(text: str, limit: int = 80) -> str:
     return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
 
 
-# RFC 3339 date-time: what `format: date-time` in the JSON Schema accepts.
+# RFC 3339 date-time, as the JSON Schema's pattern has it: upper-case T and Z only, which is
+# what Python's datetime.fromisoformat (and so the loader) reads.
 _RFC3339 = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?(?P<zone>[Zz]|[+-]\d{2}:\d{2})?\Z",
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(?P<zone>Z|[+-]\d{2}:\d{2})?\Z",
     re.ASCII,
 )
 
@@ -269,13 +276,14 @@ class _Checker:
         keys = obj.keys()
         if required <= keys and keys <= known:
             return
+        # Report in a fixed order (set order depends on the hash seed).
         for name in sorted(required - keys):
             self.add("missing-field", path, f"{_text(subject)} has no `{name}` field.", **where)
-        for name in keys - known:
+        for name in [key for key in obj if key not in known]:
             self.add(
                 "unknown-field",
                 _member(path, name),
-                f"{_text(subject)} has a field `{name}` that the format does not define; "
+                f"{_text(subject)} has a field {_field(name)} that the format does not define; "
                 "move free-form data into `metadata`.",
                 **where,
             )
@@ -580,6 +588,7 @@ def _check_graph(
 ) -> None:
     """Reference, duplicate, consistency and cycle checks over the usable ids."""
     first_edge: dict[tuple[str, str], int] = {}
+    input_sets = {artifact_id: set(inputs) for artifact_id, inputs in node_ids.items()}
     for position, source, target in edges:
         path = f"$.edges[{position}]"
         where: dict[str, Any] = {"edge": position}
@@ -602,8 +611,8 @@ def _check_graph(
             )
             continue
         first_edge[pair] = position
-        inputs = node_ids.get(target)
-        if inputs is not None and source not in inputs:
+        listed = input_sets.get(target)
+        if listed is not None and source not in listed:
             check.add(
                 "edge-not-in-inputs",
                 path,
@@ -658,7 +667,9 @@ def _check_cycles(
             "error",
             "cycle",
             path,
-            "The graph has a cycle: " + " -> ".join(cycle) + "; lineage must be acyclic, so remove one of "
+            "The graph has a cycle: "
+            + " -> ".join(a if a.isprintable() else repr(a) for a in cycle)
+            + "; lineage must be acyclic, so remove one of "
             "these edges.",
             artifact=cycle[0],
             edge=position,
@@ -858,3 +869,20 @@ def validate_paths(paths: Sequence[str | os.PathLike[str]]) -> list[ValidationRe
     """
     contents = [("<stdin>" if str(p) == STDIN else str(p), read_bytes(p)) for p in paths]
     return [validate_bytes(data, name) for name, data in contents]
+
+
+def reports_to_dict(reports: Sequence[ValidationReport], strict: bool = False) -> dict[str, Any]:
+    """The ``lineage validate --json`` document for several reports (its shape is in the README).
+
+    Examples
+    --------
+    >>> reports_to_dict([validate_document({"version": "1.0", "nodes": {}, "edges": []}, "g.json")])["valid"]
+    True
+    """
+    return {
+        "valid": all(r.ok(strict) for r in reports),
+        "strict": strict,
+        "errors": sum(r.errors for r in reports),
+        "warnings": sum(r.warnings for r in reports),
+        "files": [r.to_dict(strict) for r in reports],
+    }

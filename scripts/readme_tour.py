@@ -1,7 +1,8 @@
 """Rewrite the README's tour with the real output of each command (``--check``: only compare).
 
-Each command runs through the installed ``lineage`` (next to this Python), in a shell from the
-repository root, with output piped (so it is the plain, scriptable form) and a fixed environment.
+Each command runs through the installed ``lineage`` (next to this Python), in a shell, in a
+scratch directory where ``sample_graphs/`` and ``examples/`` are the repository's, with output
+piped (so it is the plain, scriptable form) and a fixed environment.
 ``tests/test_docs.py`` fails when the README's tour differs from what this script produces now.
 
 To add a command to the tour, append a :class:`Stop` to ``TOUR``.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,122 @@ TOUR: list[Stop] = [
         "lineage file named by `--graph FILE` (`-` is stdin), else `$LINEAGE_GRAPH`, else "
         "`lineage.json` in the store (`--store DIR`, else `$LINEAGE_STORE`, else `.lineage/`).",
         ("lineage --help",),
+    ),
+    Stop(
+        "lineage provenance",
+        "Where an artifact came from: its record, then its parents and children with the edge "
+        "types. Ids are URIs, paths or anything else; quote them for the shell.",
+        ("lineage provenance 'registry://ctr-xgb/14' --graph sample_graphs/ml-training.json",),
+    ),
+    Stop(
+        "lineage ancestors",
+        "Everything upstream, transitively, or within `--depth N` hops. Piped, a set is one id per "
+        "line, sorted, ready for `xargs`, `wc` or `grep`.",
+        (
+            "lineage ancestors 'approval:ctr-xgb/14' --depth 2 -g sample_graphs/ml-training.json",
+            "lineage ancestors 'approval:ctr-xgb/14' -g sample_graphs/ml-training.json | wc -l",
+        ),
+    ),
+    Stop(
+        "",
+        "An unknown id is bad input (exit status 2), with the closest known ids suggested.",
+        ("lineage ancestors dim_customers -g sample_graphs/warehouse-etl.json",),
+    ),
+    Stop(
+        "lineage descendants",
+        "Everything downstream: what the best training run fed, as far as the production deployments. "
+        "`| xargs` takes it from there.",
+        (
+            "lineage descendants 'model:ctr-xgb/run-0417' -g sample_graphs/ml-training.json",
+            "lineage descendants 'model:ctr-xgb/run-0417' -g sample_graphs/ml-training.json "
+            "| grep '^deployment:' | xargs -n 1 echo rollback",
+        ),
+    ),
+    Stop(
+        "lineage path",
+        "A shortest path. As the spec says, edges are followed either way unless `--directed`, which "
+        "follows them downstream only; no path is a negative answer, exit status 1.",
+        (
+            "lineage path dim_date 'salesforce://Account.ltv__c' -g sample_graphs/warehouse-etl.json",
+            "lineage path 'postgres://crm-replica.internal:5432/crm/public.accounts' "
+            "'dashboard:looker/finance/board-pack' --directed -g sample_graphs/warehouse-etl.json",
+            "lineage path 'dashboard:looker/finance/revenue' dim_date --directed "
+            "-g sample_graphs/warehouse-etl.json",
+        ),
+    ),
+    Stop(
+        "lineage common-ancestors",
+        "What two artifacts both come from: here, the pull request and the rewritten policy page.",
+        (
+            "lineage common-ancestors 'pr:payments-service#2291' 'docs:payments/retry-policy.md@2026.03' "
+            "-g sample_graphs/agent-orchestration.json",
+        ),
+    ),
+    Stop(
+        "lineage impact",
+        "What a change affects downstream. `--critical FILE` names artifacts that matter (one id a "
+        "line, `#` comments; unknown ids are warned about) and prints the directed paths that reach "
+        "them; `--fail-on-critical` makes that exit status 1, for CI.",
+        (
+            "cat examples/critical.txt",
+            "lineage impact stg_erp__currencies --critical examples/critical.txt --fail-on-critical "
+            "-g sample_graphs/warehouse-etl.json",
+        ),
+    ),
+    Stop(
+        "lineage cross-workflow",
+        "Artifacts that one workflow produces and another consumes. `--json` gives the producer and "
+        "the consumers of each.",
+        (
+            "lineage cross-workflow -g sample_graphs/agent-orchestration.json",
+            "lineage cross-workflow --json -g sample_graphs/agent-orchestration.json | head -n 12",
+        ),
+    ),
+    Stop(
+        "lineage build",
+        "The store is a directory (`--store DIR`, else `$LINEAGE_STORE`, else `.lineage/`) with an "
+        "append-only event log (see [The store](#the-store)). `lineage import graph` and `lineage "
+        "record` append to it; `lineage build` folds it into `lineage.json`, which every query "
+        "then reads. Here the warehouse sample becomes a store (the importer warns where a node's "
+        "input edges mix transformation types, which one event cannot carry).",
+        ("lineage import graph sample_graphs/warehouse-etl.json", "lineage build"),
+    ),
+    Stop(
+        "lineage record",
+        "Records one artifact from the shell (the recorder's `record_artifact` from Python). A "
+        "new build of the daily exchange rates, then a build: what was made from the old rates is "
+        "now stale. (`cut` drops the event id, which is new every time.)",
+        (
+            "lineage record int_fx_rates_daily --input stg_erp__currencies --workflow shared-dimensions "
+            "--stage model --agent dbt -t 'daily rates, ECB source' 2>&1 | cut -d ' ' -f 1,2",
+            "lineage build",
+        ),
+    ),
+    Stop(
+        "lineage stale",
+        "Stale artifacts, sorted; a non-empty answer is exit status 1, so CI can stop on it.",
+        ("lineage stale",),
+    ),
+    Stop(
+        "lineage snapshots",
+        "One snapshot per build that changed the graph (`cut` leaves out the two times).",
+        ("lineage snapshots | cut -f 1,4-6,8",),
+    ),
+    Stop(
+        "lineage at",
+        "The graph as it was at a moment, rebuilt from the event log: at 02:30, 34 of the 82 "
+        "artifacts existed. `--output -` prints it as a lineage file, which validates; "
+        "queries take `--as-of` for the same view.",
+        (
+            "lineage at 2026-03-01T02:30:00Z | head -n 5",
+            "lineage at 2026-03-01T02:30:00Z --output - | lineage validate --strict -",
+            "lineage descendants raw.erp.orders --as-of 2026-03-01T03:30:00Z",
+        ),
+    ),
+    Stop(
+        "lineage diff",
+        "What changed between two moments: artifacts and edges added, removed or modified.",
+        ("lineage diff 2026-03-01T02:30:00Z 2026-03-01T03:05:00Z",),
     ),
     Stop(
         "lineage validate",
@@ -86,6 +204,25 @@ TOUR: list[Stop] = [
         "Merges a lineage file into the store: each artifact becomes an event at its own timestamp.",
         ('lineage import graph sample_graphs/warehouse-etl.json --store "$(mktemp -d)"',),
     ),
+    Stop(
+        "lineage export",
+        "Writes the graph, or a root's neighbourhood, as Mermaid, DOT, JSON, PNG or SVG (see "
+        "[Exports and pictures](#exports-and-pictures)). Here: the model registry entry and its "
+        "parents, as Mermaid.",
+        (
+            "lineage export --graph sample_graphs/ml-training.json --format mermaid "
+            "--root registry://ctr-xgb/14 --upstream --depth 1",
+        ),
+    ),
+    Stop(
+        "",
+        "Pictures keep at most `--max-nodes` artifacts (500 by default); stderr says what was cut "
+        "and how to see the rest.",
+        (
+            "lineage export --graph sample_graphs/warehouse-etl.json --format dot --max-nodes 30 "
+            "| dot -Tpng -o /tmp/warehouse.png",
+        ),
+    ),
 ]
 
 
@@ -110,11 +247,22 @@ def environment() -> dict[str, str]:
     return env
 
 
-def run(command: str, env: dict[str, str]) -> str:
-    """Run one shell command from the repository root; return what it printed, and its exit status."""
+def workspace(root: Path) -> Path:
+    """Make ``root`` look like the repository to the tour, and return it.
+
+    ``sample_graphs/`` and ``examples/`` link to the real ones; the store commands fill
+    ``.lineage/`` here, never in the repository.
+    """
+    for name in ("sample_graphs", "examples"):
+        (root / name).symlink_to(REPO / name, target_is_directory=True)
+    return root
+
+
+def run(command: str, env: dict[str, str], cwd: Path) -> str:
+    """Run one shell command in ``cwd``; return what it printed, and its exit status if not 0."""
     result = subprocess.run(
         ["bash", "-c", command],
-        cwd=REPO,
+        cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -132,13 +280,18 @@ def run(command: str, env: dict[str, str]) -> str:
 def render() -> str:
     """The text between the tour markers, with every command's real output."""
     env = environment()
+    with tempfile.TemporaryDirectory(prefix="lineage-tour-") as scratch:
+        return _render(env, workspace(Path(scratch)))
+
+
+def _render(env: dict[str, str], cwd: Path) -> str:
     parts = [
         "## A tour of the commands",
         "",
         "Real output, on the graphs in `sample_graphs/`, regenerated by `scripts/readme_tour.py` "
         "(a test fails if it is out of date). Output is piped, so it is the plain form that "
-        "scripts read; on a terminal the same commands print tables and trees. stderr is shown "
-        "too, after stdout.",
+        "scripts read; on a terminal the same commands print tables and trees. Messages on "
+        "stderr are shown too, where they were written; a non-zero exit status is shown last.",
         "",
     ]
     for stop in TOUR:
@@ -146,7 +299,7 @@ def render() -> str:
             parts += [f"### {stop.title}", ""]
         parts += [stop.text, "", "```console"]
         for command in stop.commands:
-            parts += [f"$ {command}", run(command, env)]
+            parts += [f"$ {command}", run(command, env, cwd)]
         parts += ["```", ""]
     return "\n".join(parts)
 

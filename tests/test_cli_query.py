@@ -434,3 +434,166 @@ def test_output_does_not_depend_on_the_hash_seed(args: list[str]) -> None:
     }
     assert len(outputs) == 1
     assert outputs.pop().strip()
+
+
+@pytest.mark.usefixtures("terminal")
+def test_terminal_tree_of_a_deep_chain_is_cut_with_a_count(tmp_path: Path) -> None:
+    from lineage_cli.cli.query import TREE_LEVELS
+
+    path = tmp_path / "deep.json"
+    save_graph(make_graph([(f"n{i}", f"n{i + 1}") for i in range(199)]), path)
+    result = run("ancestors", "n199", "-g", path)
+    assert result.exit_code == 0
+    assert f"n{199 - TREE_LEVELS}" in result.stdout and f"n{198 - TREE_LEVELS}" not in result.stdout
+    assert f"… {199 - TREE_LEVELS} more below" in result.stdout
+    assert "199 ancestors." in result.stderr
+
+
+# -- the README's "JSON output shapes" section is the commands' real output -----------
+
+
+def docs_graph() -> LineageGraph:
+    """The example graph of the README's "JSON output shapes" section (described there in words)."""
+    from lineage_cli.model import LineageNode, ProvenanceRecord
+
+    def add(
+        aid: str, agent: str, workflow: str, stage: str, when: str, transformation: str, **extra: Any
+    ) -> None:
+        provenance = ProvenanceRecord(agent, workflow, stage, parse_timestamp(when), extra.pop("tool", None))
+        graph.add_node(LineageNode(aid, extra.pop("version", "1"), provenance, [], transformation, **extra))
+
+    graph = LineageGraph()
+    add("fx.rates", "loader", "ingest", "extract", "2026-01-04T23:00:00Z", "daily ECB rates")
+    add(
+        "raw.orders",
+        "loader",
+        "ingest",
+        "extract",
+        "2026-01-05T02:00:00Z",
+        "copy of the vendor's nightly export",
+        tool="airbyte 0.50",
+        version="2026-01-05",
+        status=ArtifactStatus.FRESH,
+    )
+    add(
+        "clean.orders",
+        "cleaner",
+        "ingest",
+        "clean",
+        "2026-01-05T02:10:00Z",
+        "drop test orders and duplicates",
+        status=ArtifactStatus.FRESH,
+        metadata={"quality_score": 0.97},
+    )
+    add("mart.revenue", "dbt", "reporting", "model", "2026-01-05T03:00:00Z", "revenue by day in EUR")
+    add("report.board", "report-bot", "reporting", "publish", "2026-01-05T06:00:00Z", "board deck chart")
+    graph.node("report.board").status = ArtifactStatus.STALE  # type: ignore[union-attr]
+    add("audit.orders", "auditor", "compliance", "check", "2026-01-06T00:00:00Z", "row-count attestation")
+    for source, target, kind, description in [
+        ("vendor.feed", "raw.orders", TransformationType.COPIED, "nightly export"),
+        ("raw.orders", "clean.orders", TransformationType.REFINED, "dedupe"),
+        ("clean.orders", "mart.revenue", TransformationType.DERIVED, "aggregate"),
+        ("fx.rates", "mart.revenue", TransformationType.MERGED, "currency conversion"),
+        ("mart.revenue", "report.board", TransformationType.DERIVED, "chart"),
+        ("clean.orders", "audit.orders", TransformationType.VALIDATED, "row counts match"),
+    ]:
+        graph.add_edge(LineageEdge(source, target, kind, description))
+    return graph
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_json_examples() -> list[tuple[str, str]]:
+    text = README.read_text()
+    section = text.split("\n## JSON output shapes\n", 1)[1].split("\n## ", 1)[0]
+    blocks = section.split("```console\n")[1:]
+    examples = []
+    for block in blocks:
+        body = block.split("```", 1)[0]
+        command, _, shown = body.partition("\n")
+        examples.append((command, shown))
+    return examples
+
+
+def test_readme_documents_every_query_command_json_shape() -> None:
+    commands = {command.split()[2] for command, _ in readme_json_examples()}
+    expected = {
+        "provenance",
+        "ancestors",
+        "descendants",
+        "path",
+        "common-ancestors",
+        "impact",
+        "cross-workflow",
+    }
+    assert expected <= commands
+
+
+@pytest.mark.parametrize(("command", "shown"), readme_json_examples())
+def test_readme_json_examples_are_real_output(
+    command: str, shown: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shlex
+
+    save_graph(docs_graph(), tmp_path / "shop.json")
+    (tmp_path / "critical.txt").write_text(
+        "# what the board sees\nreport.board\naudit.orders\nold.dashboard\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    argv = shlex.split(command)
+    assert argv[:2] == ["$", "lineage"] and "--json" in argv
+    result = run(*argv[2:], env={"LINEAGE_GRAPH": "shop.json"})
+    assert result.exit_code in (0, 1)
+    assert result.stdout == shown
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["provenance", "raw"],
+        ["ancestors", "raw"],
+        ["descendants", "raw"],
+        ["path", "raw", "clean"],
+        ["common-ancestors", "raw", "clean"],
+        ["impact", "raw"],
+        ["cross-workflow"],
+    ],
+)
+def test_every_command_takes_the_shared_options_after_the_subcommand(
+    command: list[str], graph_file: Path, tmp_path: Path
+) -> None:
+    # --as-of is parsed (and a naive time rejected) before anything is read.
+    naive = run(*command, "--graph", graph_file, "--store", tmp_path, "--as-of", "2026-01-01T00:00:00")
+    assert_clean_error(naive, "--as-of '2026-01-01T00:00:00' has no timezone")
+    # An empty store has no lineage.json: the error names it and says what to do.
+    missing = run(*command, "--store", tmp_path / "empty", "--json", env={"LINEAGE_GRAPH": None})
+    assert_clean_error(missing, "lineage.json: no such file", "lineage build")
+
+
+def test_piped_and_json_queries_never_import_rich(graph_file: Path) -> None:
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from lineage_cli.cli import app\n"
+        f"graph = {str(graph_file)!r}\n"
+        "for args in (['impact', 'raw'], ['path', 'raw', 'audit', '--json'], ['provenance', 'raw']):\n"
+        "    assert CliRunner().invoke(app, [*args, '--graph', graph]).exit_code == 0\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_queries_answer_as_of_a_past_moment_in_the_store(tmp_path: Path) -> None:
+    from tests.storehelp import at
+    from tests.test_store_cli import history
+
+    store = str(history(tmp_path).root)
+    env: dict[str, str | None] = {"LINEAGE_GRAPH": None, "LINEAGE_STORE": None}
+    before = run("descendants", "clean.parquet", "--store", store, "--as-of", at(2), env=env)
+    assert (before.exit_code, before.stdout) == (0, "")
+    now = run("descendants", "clean.parquet", "--as-of", at(30), "--store", store, env=env)
+    assert now.stdout == "model.pkl\nreport.html\n"
+    gone = run("provenance", "model.pkl", "--store", store, "--as-of", at(2), env=env)
+    assert_clean_error(gone, "Unknown artifact 'model.pkl'")

@@ -59,9 +59,9 @@ def test_output_file_and_selection(graph_file: Path, tmp_path: Path) -> None:
 def test_cut_is_reported_on_stderr(graph_file: Path) -> None:
     code, out, err = run("export", "-f", "dot", "-g", str(graph_file), "--max-nodes", "2")
     assert code == 0
-    assert dot_plain_counts(out) == (2, 0)  # the two sources
-    assert err.startswith("warning: showing 2 of 5 artifacts and 0 of 4 edges (limit: --max-nodes 2)")
-    assert """--root 'report "Q1"' --both --depth 2""" in err  # quoted for the shell
+    assert dot_plain_counts(out) == (2, 1)  # the first source and its child
+    assert err.startswith("warning: showing 2 of 5 artifacts and 1 of 4 edges (limit: --max-nodes 2)")
+    assert "--root audit --both --depth 2" in err
 
 
 @pytest.mark.parametrize(
@@ -160,3 +160,16 @@ def test_missing_dot_says_how_to_install_it_and_dot_text_still_works(
         [str(LINEAGE), "export", "-f", "dot", "-g", str(graph_file)], capture_output=True, env=env
     )
     assert text.returncode == 0 and text.stdout.startswith(b"digraph lineage {")
+
+
+def test_output_file_gets_the_usual_permissions(graph_file: Path, tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    target = tmp_path / "new.svg"
+    assert run("export", "-f", "dot", "-g", str(graph_file), "-o", str(target))[0] == 0
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # like `dot -o`, not mkstemp's 0600
+    private = tmp_path / "private.dot"
+    private.write_text("old")
+    private.chmod(0o600)
+    assert run("export", "-f", "dot", "-g", str(graph_file), "-o", str(private))[0] == 0
+    assert private.stat().st_mode & 0o777 == 0o600 and private.read_text().startswith("digraph")

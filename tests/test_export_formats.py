@@ -220,3 +220,40 @@ def test_golden_files_are_accepted_by_the_real_parsers() -> None:
     assert (parsed.nodes, parsed.edges, parsed.subgraphs) == (5, 4, 2)
     assert sorted(parsed.titles) == ["ingest", "reporting"]
     assert loads_graph((GOLDEN / "small.json").read_bytes()) == graph
+
+
+SAMPLES = [p for p in FILES if p.parent.name == "sample_graphs"]
+
+
+def test_the_three_sample_graphs_are_checked() -> None:
+    assert len(SAMPLES) >= 3, "sample_graphs/*.json are missing"
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_sample_graph_renders_to_svg_and_png(path: Path) -> None:
+    graph = load_graph(path)
+    svg = export_graph(graph, ExportRequest("svg")).data
+    assert svg.count(b'class="node"') == len(graph.artifact_ids())
+    assert svg.count(b'class="edge"') == len(graph.edges)
+    assert export_graph(graph, ExportRequest("png")).data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_a_missing_checker_fails_loudly_instead_of_skipping(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests import export_checks
+
+    monkeypatch.setattr(export_checks, "JS_DIR", tmp_path)
+    with pytest.raises(pytest.fail.Exception, match="run `make dev`"):
+        export_checks.require_node()
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(pytest.fail.Exception, match="run `make dev`"):
+        export_checks.require_dot()
+
+
+def test_an_empty_graph_exports_valid_documents() -> None:
+    graph = LineageGraph()
+    assert dot_plain_counts(export_graph(graph, ExportRequest("dot")).data) == (0, 0)
+    (parsed,) = parse_mermaid(export_graph(graph, ExportRequest("mermaid")).data)
+    assert parsed.ok and (parsed.nodes, parsed.edges) == (0, 0)
+    assert loads_graph(export_graph(graph, ExportRequest("json")).data).artifact_ids() == []

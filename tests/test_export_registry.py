@@ -67,3 +67,17 @@ def test_every_exporter_exports_a_graph(name: str) -> None:
     assert isinstance(data, bytes) and len(data) > 50
     if not get_exporter(name).binary:
         data.decode("utf-8")
+
+
+def test_the_cli_does_not_import_exporters_or_graphviz_until_it_exports() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, lineage_cli.cli\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] == 'graphviz' "
+        "or m.startswith('lineage_cli.export.') and m != 'lineage_cli.export.base']\n"
+        "print(sorted(heavy))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

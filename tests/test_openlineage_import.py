@@ -305,3 +305,24 @@ def test_the_shipped_sample_is_what_the_example_jobs_write(tmp_path: Path) -> No
 
     # Facets may differ with the client's version; events, runs and times may not.
     assert summary(sample.read_bytes()) == summary(fresh.read_bytes())
+
+
+def test_naive_event_times_are_rejected_unless_assumed_utc(tmp_path: Path) -> None:
+    naive = tmp_path / "naive.ndjson"
+    naive.write_text(
+        '{"eventType": "COMPLETE", "eventTime": "2026-03-01T10:00:00.123456", "producer": "p",'
+        ' "run": {"runId": "r"}, "job": {"namespace": "n", "name": "j"},'
+        ' "outputs": [{"namespace": "file", "name": "out.csv"}]}\n'
+    )
+    store = StorePaths(tmp_path / "store")
+    refused = import_openlineage([naive], store)
+    assert [p.line for p in refused.problems] == [1]
+    assert "has no timezone" in refused.problems[0].problem
+    assert "--assume-utc" in refused.problems[0].problem
+    accepted = import_openlineage([naive], store, assume_utc=True)
+    assert accepted.problems == [] and accepted.appended == 2
+    assert latest_artifacts(events_of(store))["file/out.csv"]["time"] == "2026-03-01T10:00:00.123456Z"
+    result = CliRunner().invoke(
+        app, ["import", "openlineage", str(naive), "--assume-utc", "--store", str(tmp_path / "s2")]
+    )
+    assert result.exit_code == 0 and "2 events appended" in result.stderr

@@ -367,3 +367,30 @@ def test_real_graph_paths_and_lowest_common_ancestors_match_networkx() -> None:
             common = set(common_ancestors(graph, source, target))
             lowest = {c for c in common if not (nx.descendants(oracle, c) & common)}
             assert lowest_common_ancestors(graph, source, target) == sorted(lowest)
+
+
+# -- the same answers from the store's on-disk index -----------------------------------
+
+
+@pytest.mark.parametrize("name", ["dbt-tuva.json", "dbt-ad-reporting.json"])
+def test_queries_on_the_store_index_match_the_in_memory_graph(name: str, tmp_path: Path) -> None:
+    import shutil
+
+    from lineage_cli.source import open_graph
+    from lineage_cli.store.layout import resolve_store
+
+    paths = resolve_store(tmp_path)
+    shutil.copyfile(REAL_GRAPHS / name, paths.graph)
+    memory = open_graph(store=tmp_path)  # the first query builds the index
+    index = open_graph(store=tmp_path)
+    assert type(memory).__name__ == "LineageGraph" and type(index).__name__ == "SqlIndex"
+    assert index.artifact_ids() == memory.artifact_ids()
+    assert cross_workflow_links(index) == cross_workflow_links(memory)
+    ids = list(memory.artifact_ids())[::7]
+    for a, b in zip(ids, ids[1:] + ids[:1], strict=True):
+        assert provenance(index, a) == provenance(memory, a)
+        assert walk_tree(index, a, "both") == walk_tree(memory, a, "both")
+        assert shortest_path(index, a, b) == shortest_path(memory, a, b)
+        assert shortest_path(index, a, b, directed=True) == shortest_path(memory, a, b, directed=True)
+        assert common_ancestry(index, a, b) == common_ancestry(memory, a, b)
+        assert analyze_impact(index, a, ids) == analyze_impact(memory, a, ids)

@@ -189,6 +189,15 @@ def test_bad_arguments_raise_one_clear_error(
     assert rec.get_events() == []
 
 
+def test_context_attributes_must_be_json(rec: DataFlowRecorder) -> None:
+    with (
+        pytest.raises(UsageError, match="attributes must be JSON-serializable"),
+        data_flow_context(source="job", handle=object()),
+    ):
+        pass
+    assert rec.get_events() == [] and current_context() is None
+
+
 def test_a_single_string_input_is_one_input(rec: DataFlowRecorder) -> None:
     assert record_artifact("x", inputs="raw.csv")["inputs"] == ["raw.csv"]
 

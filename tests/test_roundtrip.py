@@ -53,7 +53,7 @@ MOMENTS = st.datetimes(
 def graphs(draw: st.DrawFn) -> LineageGraph:
     """Random graphs, cycles allowed; each link is in inputs only, an edge only, or both."""
     ids = draw(st.lists(IDS, min_size=1, max_size=8, unique=True))
-    graph = LineageGraph(version="1.0", built_at=draw(st.none() | MOMENTS))
+    graph = LineageGraph(version="1.0", built_at=draw(st.none() | MOMENTS), schema=draw(st.none() | TEXT))
     for artifact_id in ids:
         provenance = ProvenanceRecord(
             draw(TEXT), draw(TEXT), draw(TEXT), draw(MOMENTS), draw(st.none() | TEXT), draw(st.none() | TEXT)
@@ -85,6 +85,7 @@ def graphs(draw: st.DrawFn) -> LineageGraph:
 def snapshot(graph: LineageGraph) -> dict[str, Any]:
     """Everything a graph holds, as plain values (datetimes compared as instants)."""
     return {
+        "$schema": graph.schema,
         "version": graph.version,
         "built_at": graph.built_at,
         "nodes": {aid: graph.node_with_inputs(aid) for aid in graph.nodes},
@@ -127,6 +128,15 @@ def test_shipped_and_real_graphs_round_trip(path: Path, tmp_path: Path) -> None:
     second = load_graph(out)
     assert second == first
     assert json.loads(out.read_bytes()) == json.loads(path.read_bytes())
+
+
+def test_a_schema_reference_survives_load_and_save(tmp_path: Path) -> None:
+    path = tmp_path / "g.json"
+    path.write_text(
+        '{"$schema": "../schemas/lineage-graph.schema.json", "version": "1.0", "nodes": {}, "edges": []}'
+    )
+    save_graph(load_graph(path), path)
+    assert json.loads(path.read_text())["$schema"] == "../schemas/lineage-graph.schema.json"
 
 
 def test_samples_are_written_in_lineages_own_layout() -> None:

@@ -153,3 +153,26 @@ def test_many_threads_append_without_losing_events(tmp_path: Path) -> None:
     sink.close()
     assert time.perf_counter() - start < 60
     assert len(fold_log(StorePaths(tmp_path)).nodes) == 3000
+
+
+def test_a_build_waits_for_a_write_in_flight(tmp_path: Path) -> None:
+    import fcntl
+    import threading
+
+    from lineage_cli.store.build import read_log
+
+    paths = write_store(tmp_path, [artifact("a", 1)])
+    got: list[bytes] = []
+    with paths.events.open("ab") as writer:
+        fcntl.flock(writer.fileno(), fcntl.LOCK_EX)  # a writer holds the lock, mid-line
+        writer.write(b'{"schema": 1, "ha')
+        writer.flush()
+        reader = threading.Thread(target=lambda: got.append(read_log(paths)))
+        reader.start()
+        reader.join(timeout=0.5)
+        assert reader.is_alive() and not got  # the reader waits instead of seeing half a line
+        writer.write(b'lf": "done"}\n')
+        writer.flush()
+        fcntl.flock(writer.fileno(), fcntl.LOCK_UN)
+    reader.join(timeout=10)
+    assert got and got[0].endswith(b'"done"}\n')

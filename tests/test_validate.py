@@ -92,6 +92,12 @@ def test_a_cycle_is_printed_once() -> None:
     assert cycles[0].path == "$.edges[0]" and cycles[0].artifact == "a"
 
 
+def test_a_cycle_through_odd_ids_stays_on_one_line() -> None:
+    document = doc({"a\nb": node("c"), "c": node("a\nb")}, [])
+    [cycle] = [f.message for f in validate_document(document).findings if f.code == "cycle"]
+    assert "'a\\nb' -> c -> 'a\\nb'" in cycle
+
+
 def test_a_self_loop_is_a_cycle() -> None:
     document = doc({"a": node("a")}, [edge("a", "a")])
     assert [f.message for f in validate_document(document).findings if f.code == "cycle"] == [
@@ -111,6 +117,8 @@ def test_a_cycle_through_inputs_only_points_at_the_input() -> None:
         ("2026-01-01T10:00:00", "naive-timestamp"),
         ("2026-01-01 10:00:00Z", "bad-timestamp"),
         ("2026-01-01", "bad-timestamp"),
+        ("2026-01-01t10:00:00z", "bad-timestamp"),
+        ("2026-12-31T23:59:60Z", "bad-timestamp"),
         ("2026-02-30T00:00:00Z", "bad-timestamp"),
         ("yesterday", "bad-timestamp"),
         (1767225600, "wrong-type"),
@@ -415,3 +423,97 @@ def test_the_readme_documents_every_finding_code() -> None:
     readme = (REPO / "README.md").read_text()
     for code, (severity, _) in CODES.items():
         assert f"| `{code}` | {severity} |" in readme, code
+
+
+def test_cli_on_a_terminal_prints_the_same_findings_through_rich(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lineage_cli.cli.validate as command
+
+    monkeypatch.setattr(command, "is_terminal", lambda: True)
+    path = write(tmp_path, doc({"a": node(status="x"), "b": node("a")}, []))
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{path}: $.nodes.a.status: error [unknown-status] Artifact 'a' has unknown status 'x'; "
+        "use one of: fresh, stale, failed, in_progress, unknown.",
+        f"{path}: $.nodes.b.inputs[0]: warning [input-without-edge] Artifact 'b' lists input 'a' "
+        "with no edge for it; an implicit `derived` edge is assumed.",
+    ]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=20,
+)
+NODE_LIKE = st.fixed_dictionaries(
+    {},
+    optional={
+        "version": JSON,
+        "status": st.sampled_from(["fresh", "x"]) | JSON,
+        "provenance": st.fixed_dictionaries(
+            {}, optional={k: JSON | st.just("2026-01-01T00:00:00Z") for k in ("agent", "timestamp", "tool")}
+        )
+        | JSON,
+        "inputs": st.lists(st.sampled_from(["a", "b", ""]) | JSON, max_size=3) | JSON,
+        "metadata": st.fixed_dictionaries({}, optional={"quality_score": JSON, "visualization": JSON}) | JSON,
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "version": JSON,
+            "built_at": JSON,
+            "nodes": st.dictionaries(st.sampled_from(["a", "b", "c", ""]), NODE_LIKE | JSON) | JSON,
+            "edges": st.lists(
+                st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "source": st.sampled_from(["a", "b", "z"]) | JSON,
+                        "target": JSON,
+                        "type": JSON,
+                    },
+                )
+                | JSON,
+                max_size=4,
+            )
+            | JSON,
+        },
+    )
+    | JSON
+)
+def test_validate_never_crashes_and_always_explains(document: Any) -> None:
+    report = validate_document(document)
+    for finding in report.findings:
+        assert finding.code in CODES and finding.severity == CODES[finding.code][0]
+        assert finding.path.startswith("$") and finding.message.endswith(".")
+        assert "\n" not in finding.message
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=64) | JSON.map(lambda v: json.dumps(v).encode()))
+def test_validate_bytes_never_crashes(data: bytes) -> None:
+    report = validate_bytes(data, "fuzz.json")
+    assert report.ok() == (report.errors == 0)
+
+
+def test_the_report_does_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
+    document = doc({"a": node("z", "a", extra=1, more=2), "b": node("a")}, [edge("a", "b"), edge("b", "a")])
+    del document["nodes"]["b"]["status"], document["nodes"]["b"]["version"]
+    path = write(tmp_path, document)
+    outputs = {
+        subprocess.run(
+            [LINEAGE, "validate", str(path)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1
+    assert "unknown-field" in outputs.pop()

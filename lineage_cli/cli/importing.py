@@ -59,6 +59,13 @@ def import_openlineage_command(
             "--skip-bad", help="Import the good lines and report the bad ones (default: import none)."
         ),
     ] = False,
+    assume_utc: Annotated[
+        bool,
+        typer.Option(
+            "--assume-utc",
+            help="Read an eventTime without a timezone as UTC (default: report it as a bad line).",
+        ),
+    ] = False,
 ) -> None:
     """Import OpenLineage RunEvents: output datasets become artifacts, runs become flows.
 
@@ -67,7 +74,8 @@ def import_openlineage_command(
     """
     from lineage_cli.interop.openlineage_import import import_openlineage
 
-    _report(import_openlineage(files, resolve_store(store), skip_bad=skip_bad), skip_bad=skip_bad)
+    result = import_openlineage(files, resolve_store(store), skip_bad=skip_bad, assume_utc=assume_utc)
+    _report(result, skip_bad=skip_bad)
 
 
 @import_app.command("graph")

@@ -168,6 +168,34 @@ def provenance_command(
 # -- ancestors and descendants -----------------------------------------------------
 
 
+TREE_LEVELS = 25
+"""Deepest level drawn on a terminal: below it a tree is wider than any screen."""
+
+
+def _render_tree(root: str, tree: dict[str, str | None]) -> None:
+    from rich.tree import Tree
+
+    # Discovery order puts every artifact after the one it hangs from, so the tree
+    # is built in one loop, each artifact shown once (no recursion).
+    branches = {root: Tree(_text(root, "bold"))}
+    level = {root: 0}
+    hidden: dict[str, int] = {}  # a deepest drawn artifact -> how many are not drawn below it
+    tree_cut: dict[str, str] = {}  # an artifact not drawn -> the deepest drawn one above it
+    for aid, parent in tree.items():
+        if parent is None:
+            continue
+        level[aid] = level[parent] + 1
+        if level[aid] <= TREE_LEVELS:
+            branches[aid] = branches[parent].add(_text(aid))
+        else:
+            cut = parent if level[aid] == TREE_LEVELS + 1 else tree_cut[parent]
+            tree_cut[aid] = cut
+            hidden[cut] = hidden.get(cut, 0) + 1
+    for cut, count in hidden.items():
+        branches[cut].add(_text(f"… {count} more below (pipe the output or use --json to list them)", "dim"))
+    output.console().print(branches[root])
+
+
 def _walk_command(
     artifact: str,
     direction: queries.Direction,
@@ -183,15 +211,7 @@ def _walk_command(
     if as_json:
         output.print_json({"artifact": artifact, "depth": depth, key: found})
     elif output.is_terminal():
-        from rich.tree import Tree
-
-        # Discovery order puts every artifact after the one it hangs from, so the
-        # tree is built in one loop, each artifact shown once (no recursion).
-        branches = {artifact: Tree(_text(artifact, "bold"))}
-        for aid, parent in tree.items():
-            if parent is not None:
-                branches[aid] = branches[parent].add(_text(aid))
-        output.console().print(branches[artifact])
+        _render_tree(artifact, tree)
         output.info(f"{len(found)} {key}" + (f" within {depth} hops" if depth is not None else "") + ".")
     else:
         output.print_ids(found)
@@ -371,10 +391,11 @@ def impact_command(
     view = _open(graph, store, as_of)
     report = queries.analyze_impact(view, artifact, critical_ids)
     if report.unknown_critical:
+        count = len(report.unknown_critical)
         output.warn(
-            f"{critical}: {len(report.unknown_critical)} critical id(s) not in the graph: "
+            f"{critical}: {count} critical {'id is' if count == 1 else 'ids are'} not in the graph ("
             + ", ".join(report.unknown_critical)
-            + "."
+            + "); check the file for typos."
         )
     if as_json:
         output.print_json(_impact_document(report))

@@ -25,7 +25,8 @@ SkipBadOpt = Annotated[
 ]
 
 
-def _report_problem(problem: LogProblem) -> None:
+def report_problem(problem: LogProblem) -> None:
+    """Show a skipped log line on stderr (shared with the time-travel commands)."""
     output.warn(str(problem))
 
 
@@ -133,7 +134,7 @@ def build(
     from lineage_cli.store.build import build_store
 
     result = build_store(
-        resolve_store(store), output=out, skip_bad=skip_bad, on_problem=_report_problem, progress=_progress
+        resolve_store(store), output=out, skip_bad=skip_bad, on_problem=report_problem, progress=_progress
     )
     if json:
         output.print_json(result.to_json())
@@ -159,7 +160,7 @@ def stale(
     from lineage_cli.staleness import stale_artifacts
 
     reasons = stale_artifacts(
-        resolve_store(store), as_of=parse_as_of(as_of), skip_bad=skip_bad, on_problem=_report_problem
+        resolve_store(store), as_of=parse_as_of(as_of), skip_bad=skip_bad, on_problem=report_problem
     )
     if json:
         output.print_json({"stale": [r.to_json() for r in reasons]})

@@ -10,7 +10,7 @@ import typer
 from lineage_cli.cli import output
 from lineage_cli.cli.app import app
 from lineage_cli.cli.options import JsonOpt, StoreOpt
-from lineage_cli.cli.store import SkipBadOpt, _report_problem
+from lineage_cli.cli.store import SkipBadOpt, report_problem
 from lineage_cli.errors import UsageError
 from lineage_cli.model import parse_timestamp
 from lineage_cli.store.layout import resolve_store
@@ -42,7 +42,7 @@ def at(
     if json and out not in (None, "-"):
         raise UsageError("Use --json or --output FILE, not both.", hint="--output - prints the JSON too.")
     moment = parse_timestamp(timestamp, what="TIMESTAMP")
-    document = document_at(resolve_store(store), moment, skip_bad=skip_bad, on_problem=_report_problem)
+    document = document_at(resolve_store(store), moment, skip_bad=skip_bad, on_problem=report_problem)
     if json or out == "-":
         output.print_json(document)
     elif out is not None:
@@ -91,7 +91,7 @@ def diff(
         parse_timestamp(start, what="T1"),
         parse_timestamp(end, what="T2"),
         skip_bad=skip_bad,
-        on_problem=_report_problem,
+        on_problem=report_problem,
     )
     if json:
         output.print_json(result.to_json())

@@ -12,7 +12,7 @@ from lineage_cli.cli.exitcodes import ExitCode
 from lineage_cli.cli.options import GraphOpt, JsonOpt, StoreOpt
 from lineage_cli.cli.output import console, info, is_terminal, print_json
 from lineage_cli.source import graph_file_path
-from lineage_cli.validate import Finding, ValidationReport, validate_paths
+from lineage_cli.validate import Finding, ValidationReport, reports_to_dict, validate_paths
 
 
 def _line(report: ValidationReport, finding: Finding) -> str:
@@ -60,7 +60,7 @@ def validate(
     files: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[FILE]...",
+            metavar="FILE",
             help="Lineage files to check ('-' for stdin). Default: --graph, $LINEAGE_GRAPH, "
             "else STORE/lineage.json.",
             show_default=False,
@@ -79,15 +79,7 @@ def validate(
     reports = validate_paths(files or [graph_file_path(graph, store)])
     passed = all(r.ok(strict) for r in reports)
     if json:
-        print_json(
-            {
-                "valid": passed,
-                "strict": strict,
-                "errors": sum(r.errors for r in reports),
-                "warnings": sum(r.warnings for r in reports),
-                "files": [r.to_dict(strict) for r in reports],
-            }
-        )
+        print_json(reports_to_dict(reports, strict))
     else:
         _render(reports, strict)
     if not passed:

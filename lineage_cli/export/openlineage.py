@@ -110,8 +110,12 @@ def _runs(graph: LineageGraph) -> list[_Run]:
         if node is None:
             continue
         kept_run = _ol(node).get("runId")
+        flow = node.metadata.get("lineage_id")  # set by `lineage build`: the recording flow
         if _is_uuid(kept_run):
             run_id = str(kept_run)  # outputs of one imported run go back into one run
+        elif isinstance(flow, str) and flow:
+            # Artifacts recorded in one flow (one data_flow_context) are one run.
+            run_id = str(uuid.UUID(flow)) if _is_uuid(flow) else str(uuid.uuid5(_RUN_NAMESPACE, flow))
         else:
             stamp = format_timestamp(node.provenance.timestamp)
             run_id = str(uuid.uuid5(_RUN_NAMESPACE, f"{artifact_id}\x00{node.version}\x00{stamp}"))
@@ -176,14 +180,15 @@ def _run_facets(run: _Run) -> dict[str, Any]:
 def run_events(graph: LineageGraph) -> list[dict[str, Any]]:
     """The OpenLineage RunEvents describing every production in ``graph``, in eventTime order.
 
-    Each artifact record is a run (the outputs of one imported run stay one run, with
-    their job). Otherwise the job namespace is the workflow and the job name the stage,
-    followed by ``/`` and the artifact id when the stage made several artifacts. A run
-    emits START at its time, then COMPLETE, or FAIL when an output is FAILED, or nothing
-    more while IN_PROGRESS.
-    Inputs are the outputs' parents. Dataset namespace and name come back from the id
-    (``namespace/name``); an id that is not of that form is exported in namespace
-    ``lineage`` with the ``lineageArtifact`` facet holding the id, so a re-import restores it.
+    Each artifact record is a run, except that the outputs of one imported run, or of one
+    recorded flow (``metadata.lineage_id``), stay one run (an imported run keeps its job).
+    Otherwise the job namespace is the workflow and the job name the stage, followed by
+    ``/`` and the artifact id when the stage made several artifacts. A run emits START at
+    its time, then COMPLETE, or FAIL when an output is FAILED, or nothing more while
+    IN_PROGRESS. Inputs are the outputs' inputs, in their recorded order. Dataset
+    namespace and name come back from the id (``namespace/name``); an id that is not of
+    that form is exported in namespace ``lineage`` with the ``lineageArtifact`` facet
+    holding the id, so a re-import restores it.
 
     Examples
     --------
@@ -197,7 +202,15 @@ def run_events(graph: LineageGraph) -> list[dict[str, Any]]:
     for position, run in enumerate(runs):
         outputs = sorted(run.outputs, key=lambda n: n.artifact_id)
         output_ids = {n.artifact_id for n in outputs}
-        inputs = sorted({p for n in outputs for p in graph.parents(n.artifact_id)} - output_ids)
+        # In the recorded order of inputs (a re-import then rebuilds the same node).
+        inputs = list(
+            dict.fromkeys(
+                p
+                for n in outputs
+                for p in graph.node_with_inputs(n.artifact_id).inputs
+                if p not in output_ids
+            )
+        )
         statuses = {n.status for n in outputs}
         base: dict[str, Any] = {
             "producer": producer_for_agent(outputs[0].provenance.agent),
@@ -232,6 +245,7 @@ class OpenLineageExporter:
     name = "openlineage"
     description = "OpenLineage RunEvents (NDJSON) for Marquez, DataHub or any OpenLineage consumer."
     binary = False
+    picture = False  # data: never cut to a picture's size
 
     def export(self, graph: LineageGraph, options: ExportOptions) -> bytes:
         """Render the graph as NDJSON RunEvents; ``options.group_by`` does not apply."""

@@ -151,6 +151,7 @@ class ProvJsonExporter:
     name = "prov-json"
     description = "W3C PROV-JSON: entities, production activities, agents and derivations."
     binary = False
+    picture = False  # data: never cut to a picture's size
 
     def export(self, graph: LineageGraph, options: ExportOptions) -> bytes:
         """Render the graph as PROV-JSON; ``options.group_by`` does not apply to PROV."""

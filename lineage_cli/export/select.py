@@ -46,10 +46,10 @@ class Cut:
         --------
         >>> print(Cut(10, 12, 4, 3, "--max-nodes 4", "e").message(root=None))
         showing 4 of 10 artifacts and 3 of 12 edges (limit: --max-nodes 4), keeping those \
-breadth-first from the sources; to see the rest, export around an artifact with --root e \
+connected, grown from the first source; to see the rest, export around an artifact with --root e \
 --both --depth 2, or raise --max-nodes (0 means no limit).
         """
-        nearest = "nearest the root" if root is not None else "breadth-first from the sources"
+        nearest = "nearest the root" if root is not None else "connected, grown from the first source"
         if self.reason.startswith("--max-nodes"):
             other = "or raise --max-nodes (0 means no limit)"
         else:
@@ -77,16 +77,16 @@ def priority_order(
 
     With a ``root``: the root, then its ancestors (``upstream``), descendants
     (``downstream``) or both, within ``depth`` hops, by hop distance, ties by id.
-    Without: breadth-first from the sources (artifacts with no parents but with
-    children), then what only cycles reach, then isolated artifacts; so a cut keeps
-    the top of the pipeline connected. Iterative and O(V + E).
+    Without: connected pieces, each grown breadth-first (along edges both ways) from
+    its first source by id, then isolated artifacts; so a cut keeps whole neighbourhoods
+    rather than scattered boxes. Iterative and O(V + E).
 
     Examples
     --------
     >>> g = LineageGraph.from_pairs([("a", "b"), ("b", "c"), ("x", "c")])
     >>> g.add_node(dataclasses.replace(g.nodes["a"], artifact_id="lonely", inputs=[]))
     >>> priority_order(g)
-    ['a', 'x', 'b', 'c', 'lonely']
+    ['a', 'b', 'c', 'x', 'lonely']
     >>> priority_order(g, "c", "upstream", depth=1)
     ['c', 'b', 'x']
     """
@@ -102,32 +102,27 @@ def priority_order(
         return [root, *sorted(distance, key=lambda aid: (distance[aid], aid))]
     ids = graph.artifact_ids()
     isolated = [aid for aid in ids if not graph.parents(aid) and not graph.children(aid)]
-    lonely = set(isolated)
+    seen: set[str] = set(isolated)
     order: list[str] = []
-    seen: set[str] = set(lonely)
     queue: deque[str] = deque()
-
-    def drain() -> None:
+    # Grow one connected piece at a time, breadth-first along edges both ways, from the first
+    # unseen source (then from any unseen artifact: a piece may be all cycle). Against taking
+    # the sources' layers one by one, which keeps mostly unconnected sources, this keeps more
+    # edges in a cut: ml-training 72 vs 27 at 30 artifacts, dbt-tuva 210 vs 44 at 100; only
+    # the hub-shaped dbt-fhir keeps fewer (43 vs 62 at 30). See the README.
+    seeds = [aid for aid in ids if not graph.parents(aid)] + ids
+    for seed in seeds:
+        if seed in seen:
+            continue
+        seen.add(seed)
+        queue.append(seed)
         while queue:
             current = queue.popleft()
             order.append(current)
-            for child in graph.children(current):
-                if child not in seen:
-                    seen.add(child)
-                    queue.append(child)
-
-    # One breadth-first walk from all sources at once; then any artifact still unseen (it sits
-    # on or below a cycle) seeds a walk of its own.
-    for aid in ids:
-        if not graph.parents(aid) and aid not in lonely:
-            seen.add(aid)
-            queue.append(aid)
-    drain()
-    for aid in ids:
-        if aid not in seen:
-            seen.add(aid)
-            queue.append(aid)
-            drain()
+            for neighbour in (*graph.children(current), *graph.parents(current)):
+                if neighbour not in seen:
+                    seen.add(neighbour)
+                    queue.append(neighbour)
     return order + isolated
 
 

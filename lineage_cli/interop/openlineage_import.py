@@ -7,13 +7,13 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
 import orjson
 
-from lineage_cli.errors import LineageError, LineageFileError
+from lineage_cli.errors import LineageError, LineageFileError, TimestampError
 from lineage_cli.interop.common import ImportResult, append_new_events, digest
 from lineage_cli.interop.naming import agent_for_producer, artifact_id_of
 from lineage_cli.lineagefile import gc_paused
@@ -100,7 +100,27 @@ def _datasets(raw: dict[str, Any], key: str) -> tuple[list[dict[str, Any]], str 
     return value, None
 
 
-def _check(raw: Any, path: str, line: int, order: int) -> OpenLineageRunEvent | str | None:
+def _event_time(value: Any, assume_utc: bool) -> datetime:
+    try:
+        return parse_timestamp(value, what="eventTime")
+    except TimestampError:
+        naive = None
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                naive = datetime.fromisoformat(value.strip())
+        if naive is None or naive.tzinfo is not None:
+            raise
+        if assume_utc:
+            return naive.replace(tzinfo=UTC)
+        raise TimestampError(
+            f"eventTime {value!r} has no timezone, so it is ambiguous "
+            "(pass --assume-utc if its producer ran in UTC)"
+        ) from None
+
+
+def _check(
+    raw: Any, path: str, line: int, order: int, assume_utc: bool = False
+) -> OpenLineageRunEvent | str | None:
     """A checked event, a problem sentence, or ``None`` for a valid event that is not a RunEvent."""
     if not isinstance(raw, dict):
         return "expected a JSON object (an OpenLineage RunEvent)"
@@ -119,7 +139,7 @@ def _check(raw: Any, path: str, line: int, order: int) -> OpenLineageRunEvent | 
     ):
         return "`job` needs non-empty string `namespace` and `name`"
     try:
-        when = parse_timestamp(raw.get("eventTime"), what="eventTime")  # type: ignore[arg-type]
+        when = _event_time(raw.get("eventTime"), assume_utc)
     except LineageError as exc:
         return exc.message
     inputs, problem = _datasets(raw, "inputs")
@@ -148,7 +168,7 @@ def _check(raw: Any, path: str, line: int, order: int) -> OpenLineageRunEvent | 
 
 
 def parse_run_events(
-    data: bytes, name: str, *, first_order: int = 0
+    data: bytes, name: str, *, first_order: int = 0, assume_utc: bool = False
 ) -> tuple[list[OpenLineageRunEvent], list[LogProblem], int, int]:
     r"""Parse OpenLineage NDJSON into checked RunEvents.
 
@@ -190,7 +210,7 @@ def parse_run_events(
             message = raw.msg.split(":", 1)[0]
             problems.append(LogProblem(name, number, f"not valid JSON ({message}); skipped"))
             continue
-        checked = _check(raw, name, number, first_order + number)
+        checked = _check(raw, name, number, first_order + number, assume_utc)
         if checked is None:
             ignored += 1
         elif isinstance(checked, str):
@@ -395,6 +415,7 @@ def import_openlineage(
     store: StorePaths,
     *,
     skip_bad: bool = False,
+    assume_utc: bool = False,
 ) -> ImportResult:
     r"""Append the lineage events equivalent to OpenLineage RunEvents to the store's log.
 
@@ -412,6 +433,10 @@ def import_openlineage(
     skip_bad:
         Import the good lines even when some lines have problems. Without it, any
         problem means nothing is appended (the problems are still returned).
+    assume_utc:
+        Read an ``eventTime`` without a timezone as UTC instead of reporting it. (The
+        client's own examples write ``datetime.now().isoformat()``, a local time with no
+        offset: only right when those producers ran in UTC.)
 
     Examples
     --------
@@ -432,7 +457,9 @@ def import_openlineage(
     order = 0
     for source in sources:
         data, name = _read_source(source)
-        parsed, problems, records, ignored = parse_run_events(data, name, first_order=order)
+        parsed, problems, records, ignored = parse_run_events(
+            data, name, first_order=order, assume_utc=assume_utc
+        )
         order += len(data) + 2  # keeps file order ahead of line numbers across sources
         events += parsed
         result.problems += problems

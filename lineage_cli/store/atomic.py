@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 __all__ = ["write_atomic"]
+
+
+def _file_mode(target: Path) -> int:
+    """The mode a plain ``open(target, "wb")`` would leave: the existing file's, else 0666 less the umask."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0o022)  # there is no call that only reads the umask: read it, put it back
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
@@ -27,8 +38,10 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    mode = _file_mode(target)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.fchmod(fd, mode)  # mkstemp makes 0600; give what open() would (an export is shared)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

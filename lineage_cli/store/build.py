@@ -19,6 +19,7 @@ Rules (see README, "The store"):
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 from bisect import bisect_right
@@ -160,7 +161,10 @@ def require_log(paths: StorePaths) -> None:
 
 
 def read_log(paths: StorePaths) -> bytes:
-    """The log's bytes (empty when there is no log yet).
+    """The log's bytes (empty when there is no log yet), read under a shared lock.
+
+    Writers append under an exclusive lock, so the read waits for a write in flight and
+    sees whole lines only: a torn last line then really means a writer died mid-line.
 
     Examples
     --------
@@ -169,7 +173,12 @@ def read_log(paths: StorePaths) -> bytes:
     b''
     """
     try:
-        return paths.events.read_bytes()
+        with paths.events.open("rb") as log:
+            fcntl.flock(log.fileno(), fcntl.LOCK_SH)
+            try:
+                return log.read()
+            finally:
+                fcntl.flock(log.fileno(), fcntl.LOCK_UN)
     except FileNotFoundError:
         return b""
     except OSError as exc:
@@ -587,12 +596,14 @@ def build_store(
     >>> build_store(store).snapshot is None   # nothing changed: no new snapshot
     True
     """
-    from lineage_cli.store.snapshots import record_snapshot
+    from lineage_cli.store.snapshots import log_tail_hash, record_snapshot
 
     require_log(paths)
     with gc_paused():  # the whole build: enabling it between steps would trigger full collections
         log = read_log(paths)
         fold = fold_log(paths, skip_bad=skip_bad, on_problem=on_problem, progress=progress, data=log)
+        log_tail = log_tail_hash(log, fold.log_bytes)
+        del log  # the raw log is as big as the file about to be encoded: free it first
         built_at = utc_now()
         if progress and fold.events >= PROGRESS_EVERY:
             progress("writing the lineage file", fold.events)
@@ -601,7 +612,7 @@ def build_store(
         write_atomic(target, data)
         if target == paths.graph:
             _index_store(paths, fold, built_at, progress)
-        snapshot = record_snapshot(paths, fold, built_at, digest, data, log)
+        snapshot = record_snapshot(paths, fold, built_at, digest, data, log_tail)
         result = BuildResult(
             output=target,
             artifacts=len(fold.nodes),
@@ -613,5 +624,5 @@ def build_store(
             graph_hash=digest,
             snapshot=snapshot,
         )
-        del fold, data, log  # freed by reference counting while the collector is still paused
+        del fold, data  # freed by reference counting while the collector is still paused
     return result

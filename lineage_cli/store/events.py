@@ -280,7 +280,7 @@ def parse_events(
         lines.pop()
     last = len(lines) + first_line - 1
     for number, line in enumerate(lines, start=first_line):
-        if not line.strip():
+        if not line or line.isspace():  # isspace does not copy the line, strip would
             continue
         try:
             event = orjson.loads(line)

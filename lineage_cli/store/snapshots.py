@@ -96,9 +96,13 @@ def load_snapshot(paths: StorePaths, entry: dict[str, Any]) -> dict[str, Any] | 
 
 
 def record_snapshot(
-    paths: StorePaths, fold: Fold, built_at: datetime, digest: str, data: bytes, log: bytes | None = None
+    paths: StorePaths, fold: Fold, built_at: datetime, digest: str, data: bytes, log_tail: str
 ) -> dict[str, Any] | None:
-    """Append a snapshot entry if ``digest`` differs from the last snapshot's; return it, else ``None``."""
+    """Append a snapshot entry if ``digest`` differs from the last snapshot's; return it, else ``None``.
+
+    ``data`` is the lineage file as built; ``log_tail`` is :func:`log_tail_hash` of the log
+    folded.
+    """
     paths.snapshots.mkdir(parents=True, exist_ok=True)
     index = paths.snapshots / INDEX_NAME
     fd = os.open(index, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
@@ -112,8 +116,6 @@ def record_snapshot(
         if len(data) <= COPY_LIMIT:
             name = f"{number:06d}.json.gz"
             write_atomic(paths.snapshots / name, gzip.compress(data, compresslevel=1, mtime=0))
-        if log is None:
-            log = paths.events.read_bytes()[: fold.log_bytes] if fold.log_bytes else b""
         entry = {
             "number": number,
             "built_at": format_timestamp(built_at),
@@ -123,7 +125,7 @@ def record_snapshot(
             "graph_hash": digest,
             "artifacts": len(fold.nodes),
             "edges": len(fold.edges),
-            "log_tail": log_tail_hash(log, fold.log_bytes),
+            "log_tail": log_tail,
             "file": name,
         }
         os.write(fd, orjson.dumps(entry) + b"\n")
