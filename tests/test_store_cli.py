@@ -19,10 +19,10 @@ from lineage_cli.model import parse_timestamp
 from lineage_cli.source import open_graph, open_lineage_graph
 from lineage_cli.store.events import KIND_FLOW_COMPLETED, KIND_FLOW_STARTED
 from lineage_cli.store.layout import StorePaths
+from tests.conftest import LINEAGE
 from tests.storehelp import artifact, at, event, write_store
 
 GOLDEN = Path(__file__).parent / "golden" / "store"
-LINEAGE = Path(sys.executable).parent / "lineage"
 runner = CliRunner()
 
 
