@@ -155,6 +155,20 @@ def test_time_travel_without_a_log_says_what_to_do(tmp_path: Path) -> None:
         assert missing.exit_code == 2 and "no such file" in missing.stderr
 
 
+def test_an_unwritable_output_is_one_sentence_not_a_traceback(tmp_path: Path) -> None:
+    history(tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    target = str(blocker / "out.json")  # a file where a directory should be
+    for args in (("at", at(5), "--output", target), ("build", "--output", target)):
+        result = invoke(*args, "--store", str(tmp_path))
+        assert result.exit_code == 2, result.output
+        assert (
+            result.stderr.startswith(f"error: Cannot write {target}: ") and "Check the path." in result.stderr
+        )
+        assert isinstance(result.exception, SystemExit)  # no exception escaped the command
+
+
 def test_diff(tmp_path: Path) -> None:
     history(tmp_path)
     result = invoke("diff", at(5), at(20), "--store", str(tmp_path), "--json")
