@@ -167,12 +167,9 @@ def stale(
     if json:
         output.print_json({"stale": [r.to_json() for r in reasons]})
     elif output.is_terminal():
-        from rich.table import Table
         from rich.text import Text
 
-        table = Table(show_edge=False, pad_edge=False)
-        for column in ("artifact", "changed upstream", "version", "chain"):
-            table.add_column(column, overflow="fold")
+        table = output.table("artifact", "changed upstream", "version", "chain")
         for r in reasons:
             table.add_row(
                 Text(r.artifact),
