@@ -264,9 +264,7 @@ def path_command(
                 "length": None if path is None else len(path) - 1,
             }
         )
-    elif path is None:
-        pass
-    elif output.is_terminal():
+    elif path is not None and output.is_terminal():
         line = _text(path[0], "bold")
         for upstream, downstream in itertools.pairwise(path):
             # Show each edge's real direction: an undirected path may go against the flow.
@@ -274,7 +272,7 @@ def path_command(
             line.append(downstream, "bold")
         output.console().print(line)
         output.info(f"{len(path) - 1} hops.")
-    else:
+    elif path is not None:
         output.print_ids(path)
     if path is None:
         how = "following edges downstream only" if directed else "following edges either way"
