@@ -178,6 +178,18 @@ def test_diff(tmp_path: Path) -> None:
     assert plain.stdout == "+ model.pkl\n~ raw.csv v1 -> v2\n+ clean.parquet -> model.pkl\n"
 
 
+def test_a_bad_line_is_reported_once_by_diff_and_at(tmp_path: Path) -> None:
+    paths = history(tmp_path)
+    assert invoke("build", "--store", str(tmp_path)).exit_code == 0  # a snapshot for time travel to use
+    with paths.events.open("ab") as log:
+        log.write(b"{not json\n")
+    write_store(tmp_path, [artifact("late.csv", 30)])  # after the bad line: the snapshot cannot answer
+    for args in (("diff", at(5), at(40)), ("at", at(40))):
+        result = invoke(*args, "--store", str(tmp_path), "--skip-bad")
+        assert result.exit_code == 0, result.stderr
+        assert result.stderr.count("line 8: not valid JSON") == 1, result.stderr
+
+
 def test_as_of_reaches_every_query_through_open_graph(tmp_path: Path) -> None:
     paths = history(tmp_path)
     then = open_graph(None, paths.root, parse_timestamp(at(2)))
