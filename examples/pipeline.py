@@ -17,6 +17,7 @@ import argparse
 import csv
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 from lineage_cli import configure, data_flow_context, record_artifact
@@ -145,7 +146,7 @@ def publish(data: Path) -> None:
             record_artifact("ml/forecast.pkl", kind="model", inputs=["mart/sales_by_customer.csv"])
             raise RuntimeError("not enough history to fit a seasonal model")
     except RuntimeError as exc:
-        print(f"forecast skipped: {exc}")
+        print(f"forecast skipped: {exc}", file=sys.stderr)  # a message, not data: stderr
 
 
 def main() -> None:

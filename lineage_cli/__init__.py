@@ -6,21 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# The recorder is re-exported lazily (PEP 562): `import lineage_cli` stays as cheap as the
-# CLI's start-up needs, and `from lineage_cli import record_artifact` still works.
-_RECORDER_EXPORTS = frozenset(
-    {
-        "DataFlowContext",
-        "DataFlowRecorder",
-        "configure",
-        "current_context",
-        "data_flow_context",
-        "get_recorder",
-        "record_artifact",
-        "use_recorder",
-    }
-)
-
 if TYPE_CHECKING:
     from lineage_cli.recorder import (
         DataFlowContext,
@@ -44,6 +29,10 @@ __all__ = [
     "record_artifact",
     "use_recorder",
 ]
+
+# The recorder is re-exported lazily (PEP 562): `import lineage_cli` stays as cheap as the
+# CLI's start-up needs, and `from lineage_cli import record_artifact` still works.
+_RECORDER_EXPORTS = frozenset(__all__) - {"__version__"}
 
 
 def __getattr__(name: str) -> Any:

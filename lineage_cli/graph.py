@@ -480,11 +480,6 @@ class LineageGraph:
         self._explicit = [e for e in self._explicit_edges() if artifact_id not in (e.source, e.target)]
         self._invalidate()
 
-    def remove_input_edges(self, artifact_id: str) -> None:
-        """Remove every edge into ``artifact_id`` (used when a newer record replaces it)."""
-        self._explicit = [e for e in self._explicit_edges() if e.target != artifact_id]
-        self._invalidate()
-
     # -- reading ------------------------------------------------------------------
 
     @property

@@ -57,6 +57,13 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
     ------
     LineageFileError
         When the file is missing, a directory, or unreadable.
+
+    Examples
+    --------
+    >>> read_bytes("no/such/lineage.json")
+    Traceback (most recent call last):
+    ...
+    lineage_cli.errors.LineageFileError: no/such/lineage.json: no such file. ...
     """
     name = _display_name(path)
     try:
@@ -77,7 +84,17 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
 
 
 def parse_document(data: bytes, name: str) -> dict[str, Any]:
-    """Parse lineage-file bytes; ``name`` is used in error messages."""
+    """Parse lineage-file bytes; ``name`` is used in error messages.
+
+    Examples
+    --------
+    >>> parse_document(b'{"nodes": {}, "edges": []}', "x.json")
+    {'nodes': {}, 'edges': []}
+    >>> parse_document(b"[]", "x.json")
+    Traceback (most recent call last):
+    ...
+    lineage_cli.errors.LineageFileError: x.json: the top level must be a JSON object with `nodes` and `edges`.
+    """
     if not data.strip():
         raise LineageFileError(name, "the file is empty.", hint="Expected a lineage JSON document.")
     try:
@@ -144,7 +161,16 @@ def dumps_graph(graph: LineageGraph, *, indent: bool = True) -> bytes:
 
 
 def save_graph(graph: LineageGraph, path: str | os.PathLike[str]) -> None:
-    """Write a graph atomically (temp file, fsync, ``os.replace``); ``-`` writes to stdout."""
+    """Write a graph atomically (temp file, fsync, ``os.replace``); ``-`` writes to stdout.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "lineage.json"
+    >>> save_graph(LineageGraph.from_pairs([("a", "b")]), path)
+    >>> load_graph(path) == LineageGraph.from_pairs([("a", "b")])
+    True
+    """
     data = dumps_graph(graph)
     if str(path) == STDIN:
         sys.stdout.buffer.write(data)

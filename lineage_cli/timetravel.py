@@ -81,7 +81,30 @@ def document_at(
     {}
     """
     require_log(paths)
-    log = read_log(paths)
+    return _document_at(paths, moment, read_log(paths), skip_bad, _report_once(on_problem))
+
+
+def _report_once(on_problem: Callable[[LogProblem], None] | None) -> Callable[[LogProblem], None] | None:
+    """``on_problem``, passing each bad line on once: a snapshot's tail and a replay may both read it."""
+    if on_problem is None:
+        return None
+    seen: set[tuple[str, int]] = set()
+
+    def report(problem: LogProblem) -> None:
+        if (problem.path, problem.line) not in seen:
+            seen.add((problem.path, problem.line))
+            on_problem(problem)
+
+    return report
+
+
+def _document_at(
+    paths: StorePaths,
+    moment: datetime,
+    log: bytes,
+    skip_bad: bool,
+    on_problem: Callable[[LogProblem], None] | None,
+) -> dict[str, Any]:
     document = _from_snapshot(paths, moment, log, skip_bad, on_problem)
     if document is None:
         document = fold_log(paths, until=moment, skip_bad=skip_bad, on_problem=on_problem, data=log).document(
@@ -178,8 +201,12 @@ def diff(
     >>> d.added, d.edges_added
     (['report'], [('table', 'report')])
     """
-    before_document = document_at(store, start, skip_bad=skip_bad, on_problem=on_problem)
-    after_document = document_at(store, end, skip_bad=skip_bad, on_problem=on_problem)
+    # One read of the log for both moments, and each bad line reported once, not per moment.
+    require_log(store)
+    log = read_log(store)
+    report = _report_once(on_problem)
+    before_document = _document_at(store, start, log, skip_bad, report)
+    after_document = _document_at(store, end, log, skip_bad, report)
     before, after = before_document["nodes"], after_document["nodes"]
     before_edges, after_edges = _edge_pairs(before_document), _edge_pairs(after_document)
     return GraphDiff(

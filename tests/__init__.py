@@ -1,0 +1,1 @@
+"""The test suite (a package, so tests can share helpers as `tests.conftest` and `tests.storehelp`)."""

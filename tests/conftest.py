@@ -1,7 +1,8 @@
-"""Shared fixtures: a small graph builder and paths to the shipped graphs."""
+"""Shared fixtures: a small graph builder, paths to the shipped graphs and the installed command."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from lineage_cli.model import LineageNode, ProvenanceRecord, parse_timestamp
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_GRAPHS = REPO / "sample_graphs"
+LINEAGE = Path(sys.executable).parent / "lineage"
+"""The installed console script, for tests that run `lineage` as a user does."""
 
 
 def _find_real_graphs() -> Path:

@@ -18,6 +18,7 @@ import pytest
 
 from lineage_cli.graph import LineageGraph
 from lineage_cli.model import ArtifactStatus, LineageEdge, LineageNode, ProvenanceRecord, parse_timestamp
+from tests.conftest import REAL_GRAPHS, SAMPLE_GRAPHS
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 MERMAID_SCRIPT = JS_DIR / "mermaid-check.mjs"
@@ -250,18 +251,10 @@ def hostile_graph() -> LineageGraph:
 
 # --- graphs to check ------------------------------------------------------------------------
 
-REPO = Path(__file__).resolve().parent.parent
-
 
 def graph_files() -> list[Path]:
     """The shipped sample graphs and the real dbt graphs in shared/ (beside the clone)."""
-    files = sorted((REPO / "sample_graphs").glob("*.json"))
-    for base in [REPO, *REPO.parents]:
-        real = base / "shared" / "real-graphs"
-        if real.is_dir():
-            files += sorted(real.glob("*.json"))
-            break
-    return files
+    return sorted(SAMPLE_GRAPHS.glob("*.json")) + sorted(REAL_GRAPHS.glob("*.json"))
 
 
 def small_graph() -> LineageGraph:

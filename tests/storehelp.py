@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from lineage_cli.store.events import KIND_ARTIFACT, append_events
+from lineage_cli.store.events import KIND_ARTIFACT, append_events, read_events
 from lineage_cli.store.layout import StorePaths
 
 _ids = itertools.count(1)
@@ -45,3 +45,8 @@ def write_store(root: Path, events: Iterable[dict[str, Any]]) -> StorePaths:
     paths = StorePaths(root)
     append_events(paths.events, list(events))
     return paths
+
+
+def events_of(store: StorePaths) -> list[dict[str, Any]]:
+    """Every event in the store's log, in log order."""
+    return [event for _, event in read_events(store.events)]

@@ -51,3 +51,26 @@ def test_importing_the_core_loads_neither_typer_nor_rich() -> None:
 def test_ruff_bans_typer_and_rich_in_the_core() -> None:
     pyproject = (PACKAGE.parent / "pyproject.toml").read_text()
     assert '"typer".msg' in pyproject and '"rich".msg' in pyproject
+
+
+def test_starting_the_cli_loads_no_command_s_machinery() -> None:
+    # `lineage --version` and a simple query must not pay for the validator, the event log,
+    # the recorder, the store builder or rich: each command imports what it needs when it runs.
+    lazy = (
+        "lineage_cli.validate",
+        "lineage_cli.store.events",
+        "lineage_cli.recorder",
+        "lineage_cli.store.build",
+        "lineage_cli.timetravel",
+        "lineage_cli.staleness",
+        "lineage_cli.interop",
+        "rich",
+        "networkx",
+    )
+    code = (
+        "import sys, lineage_cli.cli\n"
+        f"lazy = {lazy!r}\n"
+        "print(sorted(m for m in sys.modules if m in lazy or m.startswith(tuple(n + '.' for n in lazy))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -16,9 +16,8 @@ from lineage_cli.cli import app, output
 from lineage_cli.graph import LineageGraph
 from lineage_cli.lineagefile import save_graph
 from lineage_cli.model import ArtifactStatus, LineageEdge, TransformationType, parse_timestamp
-from tests.conftest import REAL_GRAPHS, make_graph
+from tests.conftest import LINEAGE, REAL_GRAPHS, make_graph
 
-LINEAGE = Path(sys.executable).parent / "lineage"
 TUVA = REAL_GRAPHS / "dbt-tuva.json"
 
 

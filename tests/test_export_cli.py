@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import pty
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,9 @@ from typer.testing import CliRunner
 from lineage_cli.cli import app
 from lineage_cli.export.run import ExportRequest, export_graph
 from lineage_cli.lineagefile import save_graph
+from tests.conftest import LINEAGE
 from tests.export_checks import dot_plain_counts, hostile_graph, parse_dot, require_dot, small_graph
 
-LINEAGE = Path(sys.executable).parent / "lineage"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

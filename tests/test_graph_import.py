@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -24,11 +22,9 @@ from lineage_cli.model import (
     format_timestamp,
     parse_timestamp,
 )
-from lineage_cli.store.events import read_events
 from lineage_cli.store.layout import StorePaths
-from tests.conftest import REAL_GRAPHS
-
-LINEAGE = Path(sys.executable).parent / "lineage"
+from tests.conftest import LINEAGE, REAL_GRAPHS
+from tests.storehelp import events_of
 
 
 def node(
@@ -56,10 +52,6 @@ def small(tmp_path: Path) -> Path:
     path = tmp_path / "small.json"
     save_graph(graph, path)
     return path
-
-
-def events_of(store: StorePaths) -> list[dict[str, Any]]:
-    return [event for _, event in read_events(store.events)]
 
 
 def test_each_artifact_keeps_its_record_and_timestamp(small: Path, tmp_path: Path) -> None:

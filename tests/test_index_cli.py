@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from lineage_cli.cli import app
-from tests.conftest import SAMPLE_GRAPHS
+from tests.conftest import LINEAGE, SAMPLE_GRAPHS
 
-LINEAGE = Path(sys.executable).parent / "lineage"
 ETL = SAMPLE_GRAPHS / "warehouse-etl.json"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -36,9 +35,8 @@ from lineage_cli.model import (
 )
 from lineage_cli.store.events import read_events
 from lineage_cli.store.layout import StorePaths
-from tests.conftest import REAL_GRAPHS, REPO
+from tests.conftest import LINEAGE, REAL_GRAPHS, REPO
 
-LINEAGE = Path(sys.executable).parent / "lineage"
 GOLDEN = REPO / "tests" / "golden"
 REAL_NAMES = ["dbt-ad-reporting.json", "dbt-fhir.json", "dbt-tuva.json"]
 

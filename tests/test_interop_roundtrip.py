@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from typer.testing import CliRunner
 
 from lineage_cli.cli import app
 from lineage_cli.lineagefile import load_graph
-from tests.conftest import REAL_GRAPHS
+from tests.conftest import LINEAGE, REAL_GRAPHS
 from tests.openlineage_scenario import (
     CLEAN,
     CUSTOMERS,
@@ -27,8 +26,6 @@ from tests.openlineage_scenario import (
     ident,
 )
 from tests.test_interop_exports import prov_counts, read_back
-
-LINEAGE = Path(sys.executable).parent / "lineage"
 
 
 def cli(*args: str) -> Any:

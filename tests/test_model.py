@@ -1,3 +1,5 @@
+"""Timestamps: naive ones are refused, offsets become UTC, format and parse round-trip."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

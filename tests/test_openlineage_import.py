@@ -17,9 +17,8 @@ from typer.testing import CliRunner
 from lineage_cli.cli import app
 from lineage_cli.interop.openlineage_import import import_openlineage, parse_run_events
 from lineage_cli.model import format_timestamp
-from lineage_cli.store.events import read_events
 from lineage_cli.store.layout import StorePaths
-from tests.conftest import REPO
+from tests.conftest import LINEAGE, REPO
 from tests.openlineage_scenario import (
     CLEAN,
     CUSTOMERS,
@@ -34,8 +33,7 @@ from tests.openlineage_scenario import (
     ident,
     run_id,
 )
-
-LINEAGE = Path(sys.executable).parent / "lineage"
+from tests.storehelp import events_of
 
 
 @pytest.fixture
@@ -43,10 +41,6 @@ def ol_file(tmp_path: Path) -> Path:
     path = tmp_path / "openlineage.ndjson"
     emit_scenario(client_writing_to(path))
     return path
-
-
-def events_of(store: StorePaths) -> list[dict[str, Any]]:
-    return [event for _, event in read_events(store.events)]
 
 
 def latest_artifacts(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

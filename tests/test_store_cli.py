@@ -19,10 +19,10 @@ from lineage_cli.model import parse_timestamp
 from lineage_cli.source import open_graph, open_lineage_graph
 from lineage_cli.store.events import KIND_FLOW_COMPLETED, KIND_FLOW_STARTED
 from lineage_cli.store.layout import StorePaths
+from tests.conftest import LINEAGE
 from tests.storehelp import artifact, at, event, write_store
 
 GOLDEN = Path(__file__).parent / "golden" / "store"
-LINEAGE = Path(sys.executable).parent / "lineage"
 runner = CliRunner()
 
 
@@ -155,6 +155,20 @@ def test_time_travel_without_a_log_says_what_to_do(tmp_path: Path) -> None:
         assert missing.exit_code == 2 and "no such file" in missing.stderr
 
 
+def test_an_unwritable_output_is_one_sentence_not_a_traceback(tmp_path: Path) -> None:
+    history(tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    target = str(blocker / "out.json")  # a file where a directory should be
+    for args in (("at", at(5), "--output", target), ("build", "--output", target)):
+        result = invoke(*args, "--store", str(tmp_path))
+        assert result.exit_code == 2, result.output
+        assert (
+            result.stderr.startswith(f"error: Cannot write {target}: ") and "Check the path." in result.stderr
+        )
+        assert isinstance(result.exception, SystemExit)  # no exception escaped the command
+
+
 def test_diff(tmp_path: Path) -> None:
     history(tmp_path)
     result = invoke("diff", at(5), at(20), "--store", str(tmp_path), "--json")
@@ -162,6 +176,18 @@ def test_diff(tmp_path: Path) -> None:
     check_golden("diff.json", result.stdout)
     plain = invoke("diff", at(5), at(20), "--store", str(tmp_path))
     assert plain.stdout == "+ model.pkl\n~ raw.csv v1 -> v2\n+ clean.parquet -> model.pkl\n"
+
+
+def test_a_bad_line_is_reported_once_by_diff_and_at(tmp_path: Path) -> None:
+    paths = history(tmp_path)
+    assert invoke("build", "--store", str(tmp_path)).exit_code == 0  # a snapshot for time travel to use
+    with paths.events.open("ab") as log:
+        log.write(b"{not json\n")
+    write_store(tmp_path, [artifact("late.csv", 30)])  # after the bad line: the snapshot cannot answer
+    for args in (("diff", at(5), at(40)), ("at", at(40))):
+        result = invoke(*args, "--store", str(tmp_path), "--skip-bad")
+        assert result.exit_code == 0, result.stderr
+        assert result.stderr.count("line 8: not valid JSON") == 1, result.stderr
 
 
 def test_as_of_reaches_every_query_through_open_graph(tmp_path: Path) -> None:
@@ -199,7 +225,7 @@ def test_the_worked_example_records_a_pipeline_that_goes_stale(tmp_path: Path) -
     store, data = tmp_path / "store", tmp_path / "data"
     base = [sys.executable, str(example), "--store", str(store), "--data", str(data)]
     first = subprocess.run(base, capture_output=True, text=True, check=True)
-    assert "forecast skipped" in first.stdout
+    assert "forecast skipped" in first.stderr and first.stdout == ""
     assert run("build", store=store).returncode == 0
     nodes = orjson.loads((store / "lineage.json").read_bytes())["nodes"]
     assert {a: n["status"] for a, n in nodes.items() if n["status"] != "fresh"} == {

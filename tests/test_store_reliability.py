@@ -19,9 +19,9 @@ from lineage_cli.lineagefile import load_graph
 from lineage_cli.store.build import build_store, fold_log
 from lineage_cli.store.events import append_events
 from lineage_cli.store.layout import StorePaths
+from tests.conftest import REPO
 from tests.storehelp import artifact, write_store
 
-REPO = Path(__file__).resolve().parent.parent
 WRITER = """
 import sys
 from lineage_cli import configure, data_flow_context, record_artifact

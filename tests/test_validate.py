@@ -7,7 +7,6 @@ import itertools
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,8 @@ from typer.testing import CliRunner
 from lineage_cli.cli import app
 from lineage_cli.errors import LineageFileError
 from lineage_cli.validate import CODES, find_cycle, validate_bytes, validate_document, validate_file
-from tests.conftest import REAL_GRAPHS, REPO, SAMPLE_GRAPHS
+from tests.conftest import LINEAGE, REAL_GRAPHS, REPO, SAMPLE_GRAPHS
 
-LINEAGE = str(Path(sys.executable).parent / "lineage")
 runner = CliRunner()
 
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from lineage_cli.cli.app import app
-from lineage_cli.cli.exitcodes import ExitCode
 from lineage_cli.cli.options import StoreOpt
 from lineage_cli.cli.output import error, info, warn
+from lineage_cli.errors import InputError
 from lineage_cli.store.layout import resolve_store
 
 if TYPE_CHECKING:
@@ -32,11 +32,11 @@ def _report(result: ImportResult, *, skip_bad: bool) -> None:
     if result.problems and not skip_bad:
         for problem in result.problems:
             error(str(problem).removesuffix("; skipped"))
-        error(
-            f"nothing imported: {len(result.problems)} problem(s) in the input. "
-            "Fix those lines, or pass --skip-bad to import the rest."
+        # Bad input: the group prints it as the last error line and exitcodes maps it (to 2).
+        raise InputError(
+            f"nothing imported: {len(result.problems)} problem(s) in the input.",
+            hint="Fix those lines, or pass --skip-bad to import the rest.",
         )
-        raise typer.Exit(ExitCode.USAGE)
     for problem in result.problems:
         warn(str(problem))
     info(result.summary())

@@ -11,8 +11,9 @@ import typer
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
-__all__ = ["console", "error", "info", "is_terminal", "print_ids", "print_json", "warn"]
+__all__ = ["console", "error", "info", "is_terminal", "print_ids", "print_json", "table", "warn"]
 
 
 def is_terminal() -> bool:
@@ -25,6 +26,17 @@ def console() -> Console:
     from rich.console import Console
 
     return Console(highlight=False)
+
+
+def table(*columns: str, **options: Any) -> Table:
+    """A borderless rich table whose cells fold, never truncate (``options`` go to ``Table``)."""
+    from rich.table import Table
+
+    result = Table(show_edge=False, pad_edge=False, **options)
+    for column in columns:
+        # Fold, never truncate: a cut-off artifact id cannot be copied into the next command.
+        result.add_column(column, overflow="fold")
+    return result
 
 
 def _default(value: Any) -> Any:

@@ -48,16 +48,6 @@ def _text(value: str, style: str = "") -> Text:
     return Text(value, style=style)
 
 
-def _table(*columns: str) -> Table:
-    from rich.table import Table
-
-    table = Table(show_edge=False, pad_edge=False)
-    for column in columns:
-        # Fold, never truncate: a cut-off artifact id cannot be copied into the next command.
-        table.add_column(column, overflow="fold")
-    return table
-
-
 # -- provenance ---------------------------------------------------------------------
 
 
@@ -141,7 +131,7 @@ def _render_provenance(document: dict[str, Any]) -> None:
         if not document[key]:
             out.print(_text(f"{title}: none", "bold"))
             continue
-        table = _table("artifact", "type", "description")
+        table = output.table("artifact", "type", "description")
         for ref in document[key]:
             table.add_row(_text(ref["artifact"]), _text(ref["type"] or "?"), _text(ref["description"]))
         _print_table(f"{title}: {len(document[key])}", table)
@@ -274,9 +264,7 @@ def path_command(
                 "length": None if path is None else len(path) - 1,
             }
         )
-    elif path is None:
-        pass
-    elif output.is_terminal():
+    elif path is not None and output.is_terminal():
         line = _text(path[0], "bold")
         for upstream, downstream in itertools.pairwise(path):
             # Show each edge's real direction: an undirected path may go against the flow.
@@ -284,7 +272,7 @@ def path_command(
             line.append(downstream, "bold")
         output.console().print(line)
         output.info(f"{len(path) - 1} hops.")
-    else:
+    elif path is not None:
         output.print_ids(path)
     if path is None:
         how = "following edges downstream only" if directed else "following edges either way"
@@ -307,7 +295,7 @@ def common_ancestors_command(
         output.print_json({"a": a, "b": b, "common_ancestors": result.common, "lowest": result.lowest})
     elif output.is_terminal():
         lowest = set(result.lowest)
-        table = _table("artifact", "lowest")
+        table = output.table("artifact", "lowest")
         for aid in result.common:
             table.add_row(_text(aid), "yes" if aid in lowest else "")
         _print_table(f"Common ancestors of {a} and {b}: {len(result.common)}", table)
@@ -335,7 +323,7 @@ def _impact_document(report: queries.ImpactReport) -> dict[str, Any]:
 def _render_impact(view: GraphView, report: queries.ImpactReport) -> None:
     out = output.console()
     critical = set(report.affected_critical)
-    table = _table(
+    table = output.table(
         "artifact",
         "workflow",
         "agent",
@@ -434,7 +422,7 @@ def cross_workflow_command(
             }
         )
     elif output.is_terminal():
-        table = _table(
+        table = output.table(
             "artifact",
             "producer",
             "consumer workflows",

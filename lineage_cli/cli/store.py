@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -14,8 +14,10 @@ from lineage_cli.cli.exitcodes import ExitCode
 from lineage_cli.cli.options import AsOfOpt, JsonOpt, StoreOpt, parse_as_of
 from lineage_cli.errors import UsageError
 from lineage_cli.model import TransformationType
-from lineage_cli.store.events import LogProblem
 from lineage_cli.store.layout import resolve_store
+
+if TYPE_CHECKING:
+    from lineage_cli.store.events import LogProblem
 
 SkipBadOpt = Annotated[
     bool,
@@ -165,12 +167,9 @@ def stale(
     if json:
         output.print_json({"stale": [r.to_json() for r in reasons]})
     elif output.is_terminal():
-        from rich.table import Table
         from rich.text import Text
 
-        table = Table(show_edge=False, pad_edge=False)
-        for column in ("artifact", "changed upstream", "version", "chain"):
-            table.add_column(column, overflow="fold")
+        table = output.table("artifact", "changed upstream", "version", "chain")
         for r in reasons:
             table.add_row(
                 Text(r.artifact),

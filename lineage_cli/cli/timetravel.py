@@ -48,19 +48,22 @@ def at(
     elif out is not None:
         import orjson
 
-        from lineage_cli.store.atomic import write_atomic
+        from lineage_cli.store.atomic import write_output
 
-        write_atomic(out, orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+        write_output(out, orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
         output.info(f"wrote {out}: {len(document['nodes'])} artifacts as of {document['built_at']}.")
     elif output.is_terminal():
-        from rich.table import Table
         from rich.text import Text
 
-        table = Table(
-            title=f"as of {document['built_at']}", title_justify="left", show_edge=False, pad_edge=False
+        table = output.table(
+            "artifact",
+            "version",
+            "status",
+            "recorded",
+            "inputs",
+            title=f"as of {document['built_at']}",
+            title_justify="left",
         )
-        for column in ("artifact", "version", "status", "recorded", "inputs"):
-            table.add_column(column, overflow="fold")
         for artifact_id in sorted(document["nodes"]):
             node = document["nodes"][artifact_id]
             table.add_row(

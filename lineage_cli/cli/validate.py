@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,7 +12,9 @@ from lineage_cli.cli.exitcodes import ExitCode
 from lineage_cli.cli.options import GraphOpt, JsonOpt, StoreOpt
 from lineage_cli.cli.output import console, info, is_terminal, print_json
 from lineage_cli.source import graph_file_path
-from lineage_cli.validate import Finding, ValidationReport, reports_to_dict, validate_paths
+
+if TYPE_CHECKING:
+    from lineage_cli.validate import Finding, ValidationReport
 
 
 def _line(report: ValidationReport, finding: Finding) -> str:
@@ -76,6 +78,9 @@ def validate(
     Prints one finding per line; exits 1 when any file has errors (a malformed file included),
     or warnings under --strict.
     """
+    # The validator is imported here, not at the top: every other command's start-up would pay for it.
+    from lineage_cli.validate import reports_to_dict, validate_paths
+
     reports = validate_paths(files or [graph_file_path(graph, store)])
     passed = all(r.ok(strict) for r in reports)
     if json:

@@ -74,7 +74,17 @@ def tooltip_of(graph: LineageGraph, artifact_id: str) -> str:
 
 
 def status_of(graph: LineageGraph, artifact_id: str) -> ArtifactStatus:
-    """The artifact's status (``unknown`` for an edge endpoint with no record)."""
+    """The artifact's status (``unknown`` for an edge endpoint with no record).
+
+    Examples
+    --------
+    >>> from lineage_cli.model import LineageEdge
+    >>> graph = LineageGraph.from_pairs([("a", "b")])
+    >>> graph.node("b").status = ArtifactStatus.STALE
+    >>> graph.add_edge(LineageEdge("b", "c"))  # "c" is only an edge endpoint: no record
+    >>> status_of(graph, "b").value, status_of(graph, "c").value
+    ('stale', 'unknown')
+    """
     node = graph.node(artifact_id)
     return ArtifactStatus.UNKNOWN if node is None else node.status
 
@@ -99,7 +109,15 @@ def color_of(graph: LineageGraph, artifact_id: str) -> str:
 
 
 def custom_color(graph: LineageGraph, artifact_id: str) -> str | None:
-    """The valid ``node_color`` override, or ``None``."""
+    """The valid ``node_color`` override, or ``None``.
+
+    Examples
+    --------
+    >>> graph = LineageGraph.from_pairs([("a", "b")])
+    >>> graph.node("a").metadata["visualization"] = {"node_color": "#FF0000"}
+    >>> custom_color(graph, "a"), custom_color(graph, "b")
+    ('#FF0000', None)
+    """
     color = color_of(graph, artifact_id)
     return None if color == STATUS_COLORS[status_of(graph, artifact_id)] else color
 

@@ -8,7 +8,9 @@ import stat
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomic"]
+from lineage_cli.errors import InputError
+
+__all__ = ["write_atomic", "write_output"]
 
 
 def _file_mode(target: Path) -> int:
@@ -57,3 +59,28 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def write_output(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write a file the user named (``--output``) atomically; a failure is one clear sentence.
+
+    Raises
+    ------
+    InputError
+        When the file cannot be written (a missing permission, a file where a directory
+        should be), naming the file and the reason.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "out.json"
+    >>> write_output(target, b"{}")
+    >>> write_output(target / "inside-a-file.json", b"{}")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    lineage_cli.errors.InputError: Cannot write .../out.json/inside-a-file.json: ... Check the path.
+    """
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        raise InputError(f"Cannot write {path}: {exc.strerror}.", hint="Check the path.") from None

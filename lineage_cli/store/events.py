@@ -165,11 +165,22 @@ def append_events(log: str | os.PathLike[str], events: Iterable[dict[str, Any]])
 
 
 def write_locked(fd: int, payload: bytes, *, check_tail: bool = True) -> None:
-    """Append ``payload`` (whole lines) to the log open on ``fd`` (``O_APPEND``, readable) under ``flock``.
+    r"""Append ``payload`` (whole lines) to the log open on ``fd`` (``O_APPEND``, readable) under ``flock``.
 
     With ``check_tail``, if the log does not end with a newline (a writer died mid-line), a
     newline is written first, so the torn line stays one bad line and this event is not
     glued onto it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> log = pathlib.Path(tempfile.mkdtemp()) / "events.jsonl"
+    >>> _ = log.write_bytes(b'{"torn')
+    >>> fd = os.open(log, os.O_RDWR | os.O_APPEND)
+    >>> write_locked(fd, b"{}\n")
+    >>> os.close(fd)
+    >>> log.read_bytes()
+    b'{"torn\n{}\n'
     """
     fcntl.flock(fd, fcntl.LOCK_EX)
     try:
@@ -199,7 +210,14 @@ class LogProblem:
 
 
 def check_event(event: Any) -> str | None:
-    """Why ``event`` is not a valid event (one sentence), or ``None`` when it is."""
+    """Why ``event`` is not a valid event (one sentence), or ``None`` when it is.
+
+    Examples
+    --------
+    >>> check_event({"schema": 1, "kind": "flow_started", "lineage_id": "L", "time": "2026-01-01T00:00:00Z"})
+    >>> check_event({"schema": 1, "kind": "lunch"})
+    "unknown event kind 'lunch'"
+    """
     if not isinstance(event, dict):
         return "an event must be a JSON object"
     schema = event.get("schema")

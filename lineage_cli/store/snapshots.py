@@ -84,7 +84,14 @@ def list_snapshots(paths: StorePaths) -> list[dict[str, Any]]:
 
 
 def load_snapshot(paths: StorePaths, entry: dict[str, Any]) -> dict[str, Any] | None:
-    """The lineage document a snapshot kept, or ``None`` when it kept no copy (or lost it)."""
+    """The lineage document a snapshot kept, or ``None`` when it kept no copy (or lost it).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from lineage_cli.store.layout import StorePaths
+    >>> load_snapshot(StorePaths(pathlib.Path(tempfile.mkdtemp())), {"number": 1, "file": "000001.json.gz"})
+    """
     name = entry.get("file")
     if not isinstance(name, str):
         return None
