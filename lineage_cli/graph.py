@@ -304,8 +304,11 @@ class _NodeMap(MutableMapping[str, LineageNode]):
         value = self._items[artifact_id]
         if type(value) is LineageNode:
             return value.inputs
-        inputs = value.get("inputs", ()) if isinstance(value, dict) else ()
-        if not isinstance(inputs, list):
+        if not isinstance(value, dict):
+            node_from_document(artifact_id, value)  # raises the precise error
+        inputs = value.get("inputs", [])
+        # Ids are sorted and used as keys later: a number or null among them must fail here.
+        if not isinstance(inputs, list) or not all(type(i) is str for i in inputs):
             raise _bad_node(artifact_id, "`inputs` must be a list of artifact ids")
         return inputs
 
@@ -511,10 +514,13 @@ class LineageGraph:
         if self._explicit is None:
             for position, raw in enumerate(self._raw_edges):
                 try:
-                    yield raw["source"], raw["target"]
+                    source, target = raw["source"], raw["target"]
+                    if not (type(source) is str and type(target) is str):
+                        raise TypeError
                 except (TypeError, KeyError):
                     edge_from_document(raw, position)  # raises the precise error
                     raise
+                yield source, target
         else:
             for edge in self._explicit:
                 yield edge.source, edge.target

@@ -1,0 +1,75 @@
+"""Hostile input: each case ends in one stderr sentence and its exit code, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from lineage_cli.cli import app
+
+LINEAGE = Path(sys.executable).parent / "lineage"
+
+_PROVENANCE = {"agent": "x", "workflow": "w", "stage": "s", "timestamp": "2026-01-01T00:00:00Z"}
+
+
+def _node(**fields: Any) -> dict[str, Any]:
+    return {"version": "1", "status": "fresh", "provenance": _PROVENANCE, "inputs": [], **fields}
+
+
+def _write(tmp_path: Path, document: Any) -> str:
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(document))
+    return str(path)
+
+
+QUERIES = [
+    ["ancestors", "a"],
+    ["descendants", "a"],
+    ["provenance", "a"],
+    ["path", "a", "b"],
+    ["common-ancestors", "a", "b"],
+    ["impact", "a"],
+    ["cross-workflow"],
+    ["export", "-f", "json"],
+]
+
+WRONG_TYPES = {
+    "edge endpoints that are not strings": {
+        "nodes": {"a": _node()},
+        "edges": [{"source": 1, "target": ["b"]}],
+    },
+    "inputs holding a number and null": {"nodes": {"a": _node(inputs=[1, None])}, "edges": []},
+    "a node that is a string": {"nodes": {"a": "x"}, "edges": []},
+}
+
+
+def _assert_one_sentence(stderr: str, exit_code: int) -> None:
+    assert "Traceback" not in stderr
+    assert exit_code == 2, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
+
+
+@pytest.mark.parametrize("case", sorted(WRONG_TYPES))
+@pytest.mark.parametrize("command", QUERIES, ids=" ".join)
+def test_wrong_types_give_one_sentence(tmp_path: Path, case: str, command: list[str]) -> None:
+    graph = _write(tmp_path, WRONG_TYPES[case])
+    result = CliRunner().invoke(app, [*command, "-g", graph])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    _assert_one_sentence(result.stderr, result.exit_code)
+    assert result.stdout == ""
+
+
+def test_wrong_types_through_the_installed_command(tmp_path: Path) -> None:
+    graph = _write(tmp_path, WRONG_TYPES["edge endpoints that are not strings"])
+    done = subprocess.run(
+        [str(LINEAGE), "ancestors", "a", "-g", graph, "--json"], capture_output=True, text=True, check=False
+    )
+    _assert_one_sentence(done.stderr, done.returncode)
+    assert "Edge #0" in done.stderr
