@@ -73,3 +73,27 @@ def test_wrong_types_through_the_installed_command(tmp_path: Path) -> None:
     )
     _assert_one_sentence(done.stderr, done.returncode)
     assert "Edge #0" in done.stderr
+
+
+def _invoke(args: list[str]) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, args)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_a_store_that_is_a_file(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    store.write_text("not a directory")
+    for command in (["record", "x"], ["snapshots"], ["snapshots", "--json"]):
+        code, stdout, stderr = _invoke([*command, "--store", str(store)])
+        _assert_one_sentence(stderr, code)
+        assert stdout == ""
+        assert str(store) in stderr
+    assert "the store is a file" in _invoke(["record", "x", "--store", str(store)])[2]
+
+
+def test_an_event_log_that_is_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "events.jsonl").mkdir()
+    code, _, stderr = _invoke(["record", "x", "--store", str(tmp_path)])
+    _assert_one_sentence(stderr, code)
+    assert "events.jsonl: cannot append to the event log (Is a directory)" in stderr
