@@ -97,3 +97,15 @@ def test_an_event_log_that_is_a_directory(tmp_path: Path) -> None:
     code, _, stderr = _invoke(["record", "x", "--store", str(tmp_path)])
     _assert_one_sentence(stderr, code)
     assert "events.jsonl: cannot append to the event log (Is a directory)" in stderr
+
+
+def test_writing_over_a_directory(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    assert _invoke(["record", "a", "--store", str(store)])[0] == 0
+    target = tmp_path / "taken"
+    target.mkdir()
+    for command in (["build", "-o", str(target)], ["at", "2999-01-01", "-o", str(target)]):
+        code, stdout, stderr = _invoke([*command, "--store", str(store)])
+        _assert_one_sentence(stderr, code)
+        assert f"Cannot write {target}: Is a directory." in stderr
+        assert stdout == ""

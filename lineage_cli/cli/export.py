@@ -10,7 +10,7 @@ import typer
 from lineage_cli.cli.app import app
 from lineage_cli.cli.options import AsOfOpt, GraphOpt, StoreOpt, parse_as_of
 from lineage_cli.cli.output import warn
-from lineage_cli.errors import InputError, UsageError
+from lineage_cli.errors import UsageError
 from lineage_cli.export import FORMATS, get_exporter
 from lineage_cli.export.base import GroupBy
 from lineage_cli.queries import Direction
@@ -123,7 +123,4 @@ def export(
         from lineage_cli.store.atomic import write_atomic
 
         assert output is not None
-        try:
-            write_atomic(output, result.data)
-        except OSError as exc:
-            raise InputError(f"Cannot write {output}: {exc.strerror}.", hint="Check the path.") from None
+        write_atomic(output, result.data)

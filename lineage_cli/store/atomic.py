@@ -8,6 +8,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from lineage_cli.errors import InputError
+
 __all__ = ["write_atomic"]
 
 
@@ -28,6 +30,11 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     one filesystem); the data and then the directory are fsynced so a crash after
     return cannot lose the rename.
 
+    Raises
+    ------
+    InputError
+        When the file cannot be written, naming it.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -37,6 +44,16 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     b'{}'
     """
     target = Path(path)
+    try:
+        _replace(target, data)
+    except OSError as exc:  # a directory in the way, a read-only or full disk: one sentence, no traceback
+        raise InputError(
+            f"Cannot write {path}: {exc.strerror or exc}.",
+            hint="Check the path: its directory must be writable, and it must not be a directory.",
+        ) from None
+
+
+def _replace(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     mode = _file_mode(target)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
