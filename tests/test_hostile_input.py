@@ -109,3 +109,20 @@ def test_writing_over_a_directory(tmp_path: Path) -> None:
         _assert_one_sentence(stderr, code)
         assert f"Cannot write {target}: Is a directory." in stderr
         assert stdout == ""
+
+
+def test_an_unforeseen_file_system_error_is_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import lineage_cli.cli.query as query_cli
+
+    def full_disk(*args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", "lineage.json")
+
+    monkeypatch.setattr(query_cli, "open_graph", full_disk)
+    code, stdout, stderr = _invoke(["cross-workflow", "--store", str(tmp_path)])
+    _assert_one_sentence(stderr, code)
+    assert stderr.startswith("error: lineage.json: No space left on device.")
+    assert stdout == ""

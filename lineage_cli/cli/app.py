@@ -38,6 +38,12 @@ class LineageGroup(TyperGroup):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(exit_code_for(exc)) from None
+        except OSError as exc:
+            # The safety net for a file system failure no core function turned into a sentence.
+            where = f"{exc.filename}: " if exc.filename else ""
+            problem = exc.strerror or str(exc)
+            error(f"{where}{problem}. Check the path, its kind (file or directory) and permissions.")
+            raise typer.Exit(exit_code_for(exc)) from None
 
 
 app = typer.Typer(
