@@ -126,3 +126,27 @@ def test_an_unforeseen_file_system_error_is_one_sentence(
     _assert_one_sentence(stderr, code)
     assert stderr.startswith("error: lineage.json: No space left on device.")
     assert stdout == ""
+
+
+def _chain_file(tmp_path: Path, length: int) -> str:
+    nodes = {f"n{i}": _node(inputs=[f"n{i - 1}"] if i else []) for i in range(length)}
+    return _write(tmp_path, {"version": "1.0", "nodes": nodes, "edges": []})
+
+
+@pytest.mark.parametrize("unbuffered", ["", "1"])
+def test_a_reader_that_goes_away_is_exit_141_even_unbuffered(tmp_path: Path, unbuffered: str) -> None:
+    """Under PYTHONUNBUFFERED a large document used to be cut short silently, with exit 0."""
+    import os
+
+    graph = _chain_file(tmp_path, 1000)  # its JSON export is far larger than a pipe's buffer
+    read_end, write_end = os.pipe()
+    env = {**os.environ, "PYTHONUNBUFFERED": unbuffered}
+    proc = subprocess.Popen(
+        [str(LINEAGE), "export", "-f", "json", "-g", graph], stdout=write_end, stderr=subprocess.PIPE, env=env
+    )
+    os.close(write_end)
+    assert os.read(read_end, 10)
+    os.close(read_end)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 141
+    assert stderr == b""

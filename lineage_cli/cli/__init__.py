@@ -17,4 +17,7 @@ __all__ = ["app", "main"]
 
 def main() -> None:
     """Console-script entry point."""
+    from lineage_cli.cli.output import buffer_stdout
+
+    buffer_stdout()
     app()
