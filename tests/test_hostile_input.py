@@ -150,3 +150,39 @@ def test_a_reader_that_goes_away_is_exit_141_even_unbuffered(tmp_path: Path, unb
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 141
     assert stderr == b""
+
+
+CTRL_C_WHILE_TYPER_BUILDS = """
+import os, signal, sys
+import typer.main
+real = typer.main.get_command
+def interrupted(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while Typer builds the commands from annotations
+    return real(*args, **kwargs)
+typer.main.get_command = interrupted
+from lineage_cli.cli import main
+sys.argv = ["lineage", "cross-workflow"]
+main()
+"""
+
+CTRL_C_WHILE_IMPORTING = """
+import builtins, os, signal
+real = builtins.__import__
+def interrupted(name, *args, **kwargs):
+    if name == "lineage_cli.cli.query" or (name == "lineage_cli.cli" and "query" in (args[2] or ())):
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the commands are imported
+    return real(name, *args, **kwargs)
+builtins.__import__ = interrupted
+from lineage_cli.cli import main
+"""
+
+
+@pytest.mark.parametrize(
+    "script", [CTRL_C_WHILE_TYPER_BUILDS, CTRL_C_WHILE_IMPORTING], ids=["typer", "import"]
+)
+def test_ctrl_c_while_starting_is_one_line_and_130(script: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert (done.returncode, done.stderr) == (130, "error: interrupted.\n")
+    assert done.stdout == ""

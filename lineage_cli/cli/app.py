@@ -10,6 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from lineage_cli import __version__
+from lineage_cli.cli import startup
 from lineage_cli.cli.exitcodes import exit_code_for
 from lineage_cli.cli.output import error
 from lineage_cli.errors import LineageError
@@ -25,6 +26,7 @@ class LineageGroup(TyperGroup):
     """
 
     def invoke(self, ctx: Any) -> Any:
+        startup.release()  # from here a Ctrl-C raises KeyboardInterrupt, handled below
         try:
             return super().invoke(ctx)
         except LineageError as exc:
