@@ -186,3 +186,26 @@ def test_ctrl_c_while_starting_is_one_line_and_130(script: str) -> None:
     )
     assert (done.returncode, done.stderr) == (130, "error: interrupted.\n")
     assert done.stdout == ""
+
+
+EDGE_OF_TIME = ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"]
+
+
+@pytest.mark.parametrize("moment", EDGE_OF_TIME)
+def test_a_timestamp_with_no_utc_time_is_bad_input(tmp_path: Path, moment: str) -> None:
+    """Such a time is valid ISO-8601, but converting it to UTC used to raise OverflowError."""
+    store = tmp_path / "store"
+    assert _invoke(["record", "a", "--store", str(store)])[0] == 0
+    graph = _write(
+        tmp_path, {"nodes": {"a": _node(provenance={**_PROVENANCE, "timestamp": moment})}, "edges": []}
+    )
+    for command in (
+        ["at", moment, "--store", str(store)],
+        ["ancestors", "a", "--as-of", moment, "--store", str(store)],
+        ["provenance", "a", "-g", graph],
+        ["export", "-f", "json", "-g", graph],
+    ):
+        code, stdout, stderr = _invoke(command)
+        _assert_one_sentence(stderr, code)
+        assert f"{moment!r} is out of range" in stderr
+        assert stdout == ""
