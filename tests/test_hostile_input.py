@@ -63,7 +63,32 @@ def test_wrong_types_give_one_sentence(tmp_path: Path, case: str, command: list[
     result = CliRunner().invoke(app, [*command, "-g", graph])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     _assert_one_sentence(result.stderr, result.exit_code)
+    assert result.stderr.startswith(f"error: {graph}: ")  # nodes and edges are decoded lazily
     assert result.stdout == ""
+
+
+BAD_NODES = {
+    "an unknown status": _node(status="weird"),
+    "metadata that is a list": _node(metadata=[1]),
+    "a timestamp that is a number": _node(provenance={**_PROVENANCE, "timestamp": 5}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_NODES))
+def test_a_node_decoded_late_names_the_file(tmp_path: Path, case: str) -> None:
+    """From a file (--graph) and from the store, through its index on the second query."""
+    graph = _write(tmp_path, {"nodes": {"a": BAD_NODES[case]}, "edges": []})
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "lineage.json").write_text(Path(graph).read_text())
+    for source, named in (
+        (["-g", graph], graph),
+        *[(["--store", str(store)], str(store / "lineage.json"))] * 2,
+    ):
+        code, stdout, stderr = _invoke(["provenance", "a", "--json", *source])
+        _assert_one_sentence(stderr, code)
+        assert stderr.startswith(f"error: {named}: "), stderr
+        assert stdout == ""
 
 
 def test_wrong_types_through_the_installed_command(tmp_path: Path) -> None:
