@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Protocol
 
-from lineage_cli.errors import InputError, LineageError, UnknownArtifactError
+from lineage_cli.errors import InputError, LineageError, LineageFileError, UnknownArtifactError
 from lineage_cli.model import (
     ArtifactStatus,
     LineageEdge,
@@ -224,6 +224,22 @@ def node_to_document(node: LineageNode) -> dict[str, Any]:
     }
 
 
+def in_file(origin: str | None, error: InputError) -> InputError:
+    """``error`` naming the lineage file it came from, when known and not named already.
+
+    Nodes and edges are decoded when a query first reads them, after loading returned, so
+    the file's name travels with the graph to their errors.
+
+    Examples
+    --------
+    >>> str(in_file("g.json", InputError("Edge #0: expected an object, found str.")))
+    'g.json: Edge #0: expected an object, found str.'
+    """
+    if origin is None or isinstance(error, LineageFileError):
+        return error
+    return LineageFileError(origin, error.message, hint=error.hint)
+
+
 def edge_from_document(raw: Any, position: int) -> LineageEdge:
     """Decode one edge (``position`` is its 0-based index, for messages).
 
@@ -272,15 +288,20 @@ class _NodeMap(MutableMapping[str, LineageNode]):
     cost more than parsing the file.
     """
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "origin")
 
-    def __init__(self, items: dict[str, Any]) -> None:
+    def __init__(self, items: dict[str, Any], origin: str | None = None) -> None:
         self._items = items
+        self.origin = origin
+        """The lineage file the raw nodes came from, named in their errors."""
 
     def __getitem__(self, artifact_id: str) -> LineageNode:
         value = self._items[artifact_id]
         if type(value) is not LineageNode:
-            value = node_from_document(artifact_id, value)
+            try:
+                value = node_from_document(artifact_id, value)
+            except InputError as exc:
+                raise in_file(self.origin, exc) from None
             self._items[artifact_id] = value
         return value
 
@@ -304,9 +325,12 @@ class _NodeMap(MutableMapping[str, LineageNode]):
         value = self._items[artifact_id]
         if type(value) is LineageNode:
             return value.inputs
-        inputs = value.get("inputs", ()) if isinstance(value, dict) else ()
-        if not isinstance(inputs, list):
-            raise _bad_node(artifact_id, "`inputs` must be a list of artifact ids")
+        if not isinstance(value, dict):
+            self[artifact_id]  # raises the precise error
+        inputs = value.get("inputs", [])
+        # Ids are sorted and used as keys later: a number or null among them must fail here.
+        if not isinstance(inputs, list) or not all(type(i) is str for i in inputs):
+            raise in_file(self.origin, _bad_node(artifact_id, "`inputs` must be a list of artifact ids"))
         return inputs
 
 
@@ -373,8 +397,10 @@ class LineageGraph:
     # -- construction -------------------------------------------------------------
 
     @classmethod
-    def from_document(cls, document: Mapping[str, Any]) -> LineageGraph:
+    def from_document(cls, document: Mapping[str, Any], origin: str | None = None) -> LineageGraph:
         """Build a graph from a parsed lineage file without decoding every node.
+
+        ``origin`` names the file in the errors of nodes and edges decoded later.
 
         Raises
         ------
@@ -401,7 +427,7 @@ class LineageGraph:
         graph.schema = schema if isinstance(schema, str) else None
         if built_at_text:
             graph.built_at = parse_timestamp(built_at_text, what="built_at")
-        graph.nodes = _NodeMap(nodes)
+        graph.nodes = _NodeMap(nodes, origin)
         graph._raw_edges = edges
         graph._explicit = None
         return graph
@@ -458,9 +484,15 @@ class LineageGraph:
         self._children = None
         self._first_edge = None
 
+    def _edge_at(self, position: int) -> LineageEdge:
+        try:
+            return edge_from_document(self._raw_edges[position], position)
+        except InputError as exc:
+            raise in_file(self.nodes.origin, exc) from None
+
     def _explicit_edges(self) -> list[LineageEdge]:
         if self._explicit is None:
-            self._explicit = [edge_from_document(e, i) for i, e in enumerate(self._raw_edges)]
+            self._explicit = [self._edge_at(i) for i in range(len(self._raw_edges))]
             self._raw_edges = []
         return self._explicit
 
@@ -506,10 +538,13 @@ class LineageGraph:
         if self._explicit is None:
             for position, raw in enumerate(self._raw_edges):
                 try:
-                    yield raw["source"], raw["target"]
+                    source, target = raw["source"], raw["target"]
+                    if not (type(source) is str and type(target) is str):
+                        raise TypeError
                 except (TypeError, KeyError):
-                    edge_from_document(raw, position)  # raises the precise error
+                    self._edge_at(position)  # raises the precise error
                     raise
+                yield source, target
         else:
             for edge in self._explicit:
                 yield edge.source, edge.target
@@ -546,7 +581,7 @@ class LineageGraph:
                     if not (type(source) is str and type(target) is str and kind in _EDGE_TYPES):
                         raise TypeError
                 except (TypeError, KeyError, AttributeError):
-                    edge_from_document(raw, position)  # raises the precise error
+                    self._edge_at(position)  # raises the precise error
                     raise
                 seen.add((source, target))
                 yield source, target, kind, str(raw.get("description") or ""), raw.get("metadata") or {}
@@ -631,7 +666,7 @@ class LineageGraph:
         if position is not None:
             if self._explicit is not None:
                 return self._explicit[position]
-            return edge_from_document(self._raw_edges[position], position)
+            return self._edge_at(position)
         if target in self.nodes and source in self.nodes.raw_inputs(target):
             return LineageEdge(source, target, TransformationType.DERIVED, IMPLICIT_EDGE_DESCRIPTION)
         return None

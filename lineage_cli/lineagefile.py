@@ -123,7 +123,7 @@ def loads_graph(data: bytes, name: str = "<bytes>") -> LineageGraph:
     """
     document = parse_document(data, name)
     try:
-        return LineageGraph.from_document(document)
+        return LineageGraph.from_document(document, name)
     except LineageFileError:
         raise
     except InputError as exc:
@@ -143,7 +143,9 @@ def load_graph(path: str | os.PathLike[str]) -> LineageGraph:
     """
     document = read_document(path)
     try:
-        return LineageGraph.from_document(document)
+        return LineageGraph.from_document(document, _display_name(path))
+    except LineageFileError:
+        raise
     except InputError as exc:
         raise LineageFileError(_display_name(path), exc.message, hint=exc.hint) from None
 

@@ -105,7 +105,13 @@ def parse_timestamp(text: str, *, what: str = "timestamp") -> datetime:
             f"{what} {text!r} has no timezone, so it is ambiguous.",
             hint="Add Z for UTC or an offset such as +02:00.",
         )
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-05:00 and 0001-01-01T00:00+05:00 have no UTC time
+        raise TimestampError(
+            f"{what} {text!r} is out of range: in UTC it falls outside the years 1 to 9999.",
+            hint="Use a time between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z.",
+        ) from None
 
 
 def format_timestamp(moment: datetime) -> str:

@@ -82,6 +82,8 @@ def open_graph(
         try:
             with suppress(OSError, sqlite3.Error):  # a read-only store still answers, from the file
                 build_index(paths, graph, fingerprint=fingerprint)
+        except LineageFileError:
+            raise
         except InputError as exc:  # a malformed edge: name the file, as loading does
             raise LineageFileError(str(paths.graph), exc.message, hint=exc.hint) from None
     return graph

@@ -164,7 +164,7 @@ def test_an_unwritable_output_is_one_sentence_not_a_traceback(tmp_path: Path) ->
         result = invoke(*args, "--store", str(tmp_path))
         assert result.exit_code == 2, result.output
         assert (
-            result.stderr.startswith(f"error: Cannot write {target}: ") and "Check the path." in result.stderr
+            result.stderr.startswith(f"error: Cannot write {target}: ") and "Check the path: its directory must be writable" in result.stderr
         )
         assert isinstance(result.exception, SystemExit)  # no exception escaped the command
 

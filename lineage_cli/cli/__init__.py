@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from lineage_cli.cli import (  # noqa: F401  (importing a module registers its commands)
+from lineage_cli.cli import startup
+
+startup.guard()  # importing the commands takes a while: a Ctrl-C then is one line, not a traceback
+
+from lineage_cli.cli import (  # noqa: E402, F401  (importing a module registers its commands)
     export,
     importing,
     query,
@@ -10,11 +14,17 @@ from lineage_cli.cli import (  # noqa: F401  (importing a module registers its c
     timetravel,
     validate,
 )
-from lineage_cli.cli.app import app
+from lineage_cli.cli.app import app  # noqa: E402
+
+startup.release()
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
     """Console-script entry point."""
+    from lineage_cli.cli.output import buffer_stdout
+
+    startup.guard()  # until LineageGroup runs the command (Typer builds it from annotations first)
+    buffer_stdout()
     app()

@@ -10,6 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from lineage_cli import __version__
+from lineage_cli.cli import startup
 from lineage_cli.cli.exitcodes import exit_code_for
 from lineage_cli.cli.output import error
 from lineage_cli.errors import LineageError
@@ -25,6 +26,7 @@ class LineageGroup(TyperGroup):
     """
 
     def invoke(self, ctx: Any) -> Any:
+        startup.release()  # from here a Ctrl-C raises KeyboardInterrupt, handled below
         try:
             return super().invoke(ctx)
         except LineageError as exc:
@@ -37,6 +39,12 @@ class LineageGroup(TyperGroup):
             # The reader went away: silence the final flush of stdout, then exit quietly.
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(exit_code_for(exc)) from None
+        except OSError as exc:
+            # The safety net for a file system failure no core function turned into a sentence.
+            where = f"{exc.filename}: " if exc.filename else ""
+            problem = exc.strerror or str(exc)
+            error(f"{where}{problem}. Check the path, its kind (file or directory) and permissions.")
             raise typer.Exit(exit_code_for(exc)) from None
 
 

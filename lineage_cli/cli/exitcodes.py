@@ -40,6 +40,9 @@ def exit_code_for(error: BaseException) -> ExitCode:
         return ExitCode.INTERRUPTED
     if isinstance(error, BrokenPipeError):
         return ExitCode.BROKEN_PIPE
+    if isinstance(error, OSError):
+        # A file system failure no core function anticipated (full disk, a path of the wrong kind).
+        return ExitCode.USAGE
     if isinstance(error, LineageError):
         # Every deliberate core error is bad input or a request that cannot be met as asked.
         return ExitCode.USAGE

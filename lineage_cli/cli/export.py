@@ -120,7 +120,7 @@ def export(
         sys.stdout.buffer.write(result.data)
         sys.stdout.flush()
     else:
-        from lineage_cli.store.atomic import write_output
+        from lineage_cli.store.atomic import write_atomic
 
         assert output is not None
-        write_output(output, result.data)
+        write_atomic(output, result.data)

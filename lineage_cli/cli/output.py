@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,35 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-__all__ = ["console", "error", "info", "is_terminal", "print_ids", "print_json", "table", "warn"]
+__all__ = [
+    "buffer_stdout",
+    "console",
+    "error",
+    "info",
+    "is_terminal",
+    "print_ids",
+    "print_json",
+    "table",
+    "warn",
+]
+
+
+def buffer_stdout() -> None:
+    """Give stdout a buffer when Python runs unbuffered (``PYTHONUNBUFFERED``, ``python -u``).
+
+    Unbuffered, ``sys.stdout.buffer`` is a bare ``FileIO`` whose ``write`` may write only part
+    of a large document and return the count, which nobody checks: the rest was lost silently
+    and a reader that went away (``| head``) went unnoticed, exit 0 instead of 141. A
+    ``BufferedWriter`` writes everything or raises. Our commands flush after their output, so
+    nothing is held back.
+    """
+    stream = sys.stdout
+    if isinstance(getattr(stream, "buffer", None), io.FileIO):
+        raw = io.FileIO(stream.fileno(), "wb", closefd=False)
+        buffered = io.BufferedWriter(raw)
+        sys.stdout = io.TextIOWrapper(
+            buffered, encoding=stream.encoding, errors=stream.errors, line_buffering=stream.isatty()
+        )
 
 
 def is_terminal() -> bool:

@@ -48,9 +48,9 @@ def at(
     elif out is not None:
         import orjson
 
-        from lineage_cli.store.atomic import write_output
+        from lineage_cli.store.atomic import write_atomic
 
-        write_output(out, orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+        write_atomic(out, orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
         output.info(f"wrote {out}: {len(document['nodes'])} artifacts as of {document['built_at']}.")
     elif output.is_terminal():
         from rich.text import Text

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from lineage_cli.errors import InputError
 
-__all__ = ["write_atomic", "write_output"]
+__all__ = ["write_atomic"]
 
 
 def _file_mode(target: Path) -> int:
@@ -30,6 +30,11 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     one filesystem); the data and then the directory are fsynced so a crash after
     return cannot lose the rename.
 
+    Raises
+    ------
+    InputError
+        When the file cannot be written, naming it.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -39,6 +44,16 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     b'{}'
     """
     target = Path(path)
+    try:
+        _replace(target, data)
+    except OSError as exc:  # a directory in the way, a read-only or full disk: one sentence, no traceback
+        raise InputError(
+            f"Cannot write {path}: {exc.strerror or exc}.",
+            hint="Check the path: its directory must be writable, and it must not be a directory.",
+        ) from None
+
+
+def _replace(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     mode = _file_mode(target)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -59,28 +74,3 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-
-
-def write_output(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write a file the user named (``--output``) atomically; a failure is one clear sentence.
-
-    Raises
-    ------
-    InputError
-        When the file cannot be written (a missing permission, a file where a directory
-        should be), naming the file and the reason.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> target = pathlib.Path(tempfile.mkdtemp()) / "out.json"
-    >>> write_output(target, b"{}")
-    >>> write_output(target / "inside-a-file.json", b"{}")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    lineage_cli.errors.InputError: Cannot write .../out.json/inside-a-file.json: ... Check the path.
-    """
-    try:
-        write_atomic(path, data)
-    except OSError as exc:
-        raise InputError(f"Cannot write {path}: {exc.strerror}.", hint="Check the path.") from None

@@ -36,7 +36,7 @@ from lineage_cli.errors import LineageFileError
 from lineage_cli.graph import FORMAT_VERSION
 from lineage_cli.lineagefile import gc_paused
 from lineage_cli.model import ArtifactStatus, TransformationType, format_timestamp, utc_now
-from lineage_cli.store.atomic import write_output
+from lineage_cli.store.atomic import write_atomic
 from lineage_cli.store.events import (
     EVENT_KINDS,
     EVENT_SCHEMA_VERSION,
@@ -609,7 +609,7 @@ def build_store(
             progress("writing the lineage file", fold.events)
         data, digest = encode_document(fold, built_at)
         target = Path(output) if output is not None else paths.graph
-        write_output(target, data)
+        write_atomic(target, data)
         if target == paths.graph:
             _index_store(paths, fold, built_at, progress)
         snapshot = record_snapshot(paths, fold, built_at, digest, data, log_tail)

@@ -155,8 +155,16 @@ def append_events(log: str | os.PathLike[str], events: Iterable[dict[str, Any]])
     if not payload:
         return 0
     path = Path(log)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as exc:  # the store is a file, the log a directory, or neither is writable
+        store_is_a_file = path.parent.exists() and not path.parent.is_dir()
+        raise LineageFileError(
+            str(path),
+            f"cannot append to the event log ({'the store is a file' if store_is_a_file else exc.strerror})",
+            hint="Pass --store DIR naming a directory you can write (it is created if missing).",
+        ) from None
     try:
         write_locked(fd, payload)
     finally:

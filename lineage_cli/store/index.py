@@ -30,12 +30,13 @@ from typing import Any, Final
 
 import orjson
 
-from lineage_cli.errors import UnknownArtifactError
+from lineage_cli.errors import InputError, UnknownArtifactError
 from lineage_cli.graph import (
     LineageGraph,
     edge_from_document,
     gc_paused,
     group_pairs,
+    in_file,
     node_from_document,
     suggest_ids,
 )
@@ -232,7 +233,7 @@ def open_index(paths: StorePaths) -> SqlIndex | None:
     if meta.get("format") != INDEX_FORMAT or meta.get("graph") != fingerprint:
         connection.close()
         return None
-    return SqlIndex(connection)
+    return SqlIndex(connection, origin=str(paths.graph))
 
 
 class SqlIndex:
@@ -251,8 +252,9 @@ class SqlIndex:
     (['a', 'b'], 4)
     """
 
-    def __init__(self, connection: Any, dialect: Dialect = SQLITE) -> None:
+    def __init__(self, connection: Any, dialect: Dialect = SQLITE, origin: str | None = None) -> None:
         self._connection = connection
+        self._origin = origin  # the lineage file indexed, named in the errors of its nodes
         self._sql = dialect.sql
         self.rows_read = 0
         self.lookups = 0
@@ -322,7 +324,10 @@ class SqlIndex:
         rows = self._fetch("SELECT doc FROM artifact WHERE name = ?", (artifact_id,))
         found = None
         if rows and rows[0][0] is not None:
-            found = node_from_document(artifact_id, orjson.loads(rows[0][0]))
+            try:
+                found = node_from_document(artifact_id, orjson.loads(rows[0][0]))
+            except InputError as exc:
+                raise in_file(self._origin, exc) from None
         self._nodes[artifact_id] = found
         self._known[artifact_id] = bool(rows)
         return found

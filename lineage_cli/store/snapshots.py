@@ -66,6 +66,12 @@ def list_snapshots(paths: StorePaths) -> list[dict[str, Any]]:
         data = index.read_bytes()
     except FileNotFoundError:
         return []
+    except OSError as exc:  # the store (or its snapshots) is a file, or unreadable
+        raise LineageFileError(
+            str(index),
+            f"cannot be read ({exc.strerror})",
+            hint="Pass --store DIR naming a store directory.",
+        ) from None
     entries = []
     for number, line in enumerate(data.splitlines(), start=1):
         if not line.strip():
