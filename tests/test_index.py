@@ -205,3 +205,32 @@ def test_lineage_build_writes_a_fresh_index(tmp_path: Path) -> None:
     assert index.node("report") == load_graph(paths.graph).node("report")
     build_store(paths, output=tmp_path / "elsewhere.json")  # another file: the store's index stays
     assert open_index(paths) is not None
+
+
+def index_tables(path: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    connection = sqlite3.connect(path)
+    try:
+        artifacts = connection.execute("SELECT * FROM artifact ORDER BY name").fetchall()
+        edges = connection.execute("SELECT * FROM edge ORDER BY position").fetchall()
+    finally:
+        connection.close()
+    return artifacts, edges
+
+
+def test_the_index_lineage_build_writes_equals_one_read_back_from_the_file(tmp_path: Path) -> None:
+    """`lineage build` writes the index from its fold, not from the file: both must agree, row by row."""
+    from lineage_cli.recorder import record_to_store
+    from lineage_cli.store.build import build_store
+
+    paths = StorePaths(tmp_path / "store")
+    record_to_store(paths, "clean", inputs=["raw", "raw"], transformation="dedupe", metadata={"k": 1})
+    record_to_store(paths, "report", inputs=["clean", "lookup"], transformation_type="merged")
+    record_to_store(paths, "raw", workflow="ingest")
+    record_to_store(paths, "clean", inputs=["raw"], version="v2")  # a newer record replaces the edges
+    build_store(paths)
+    from_fold = index_tables(paths.index)
+    assert [row[0] for row in from_fold[0]] == ["clean", "lookup", "raw", "report"]
+    assert from_fold[0][1][1] is None  # "lookup" is only an edge endpoint
+
+    build_index(paths, load_graph(paths.graph))
+    assert index_tables(paths.index) == from_fold

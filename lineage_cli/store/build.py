@@ -557,19 +557,26 @@ class BuildResult:
 def _index_store(paths: StorePaths, fold: Fold, built_at: datetime, progress: Progress | None) -> None:
     """Write the query index for the lineage file just written (see README, "Performance").
 
-    A store where it cannot be written still built fine: the next query answers from the
-    file and tries again.
+    The rows come straight from the fold (the same nodes and edges, in the same order, as
+    reading the file back would give), so nothing is parsed or decoded again. A store where
+    the index cannot be written still built fine: the next query answers from the file and
+    tries again.
     """
     import sqlite3
 
-    from lineage_cli.graph import LineageGraph
-    from lineage_cli.store.index import build_index, graph_fingerprint
+    from lineage_cli.store.index import build_index_rows, graph_fingerprint
 
     if progress and fold.events >= PROGRESS_EVERY:
         progress("writing the query index", fold.events)
-    graph = LineageGraph.from_document(fold.document(built_at))
+    dumps = orjson.dumps
+    artifacts = ((aid, dumps(node)) for aid, node in fold.nodes.items())
+    # Every fold edge is explicit with empty metadata, so no implicit edges follow them.
+    edges = (
+        (edge["source"], edge["target"], position, edge["type"], edge["description"], None)
+        for position, edge in enumerate(fold.edges)
+    )
     with contextlib.suppress(OSError, sqlite3.Error):
-        build_index(paths, graph, fingerprint=graph_fingerprint(paths.graph))
+        build_index_rows(paths, artifacts, edges, fingerprint=graph_fingerprint(paths.graph))
 
 
 def build_store(

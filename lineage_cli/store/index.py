@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Final
 
@@ -46,12 +47,16 @@ from lineage_cli.store.layout import StorePaths
 __all__ = [
     "INDEX_FORMAT",
     "SQLITE",
+    "ArtifactRow",
     "Dialect",
+    "EdgeRow",
     "SqlIndex",
     "build_index",
+    "build_index_rows",
     "graph_fingerprint",
     "open_index",
     "write_index",
+    "write_rows",
 ]
 
 INDEX_FORMAT: Final = "1"
@@ -79,6 +84,12 @@ class Dialect:
 
 SQLITE: Final = Dialect(placeholder="?", blob="BLOB")
 """SQLite, from the standard library (PostgreSQL would be ``Dialect("%s", "BYTEA")``)."""
+
+ArtifactRow = tuple[str, bytes | None]
+"""``(artifact id, its node document as JSON bytes)``; ``None`` for an id that is only an endpoint."""
+
+EdgeRow = tuple[str, str, int, str, str, bytes | None]
+"""``(source, target, position, type, description, metadata JSON or None)``."""
 
 
 def _schema(dialect: Dialect) -> list[str]:
@@ -121,6 +132,55 @@ def _dumps(value: Any) -> bytes | None:
     return orjson.dumps(value) if value else None
 
 
+def write_rows(
+    connection: Any,
+    artifacts: Iterable[ArtifactRow],
+    edges: Iterable[EdgeRow],
+    meta: dict[str, str],
+    dialect: Dialect = SQLITE,
+) -> None:
+    """Create the schema on an empty database and fill it with these rows (no commit).
+
+    Artifact rows are inserted sorted by id, so the primary-key B-tree grows at its right edge
+    instead of splitting pages all over a file larger than SQLite's cache (measured at 1M: about
+    a second saved, net of the sort). Edges go in as given; their two indexes are sorted once,
+    after the rows are in. Edge endpoints that are not artifacts get a row with no document.
+
+    Examples
+    --------
+    >>> con = sqlite3.connect(":memory:")
+    >>> write_rows(con, [("b", b"{}")], [("a", "b", 0, "derived", "", None)], {})
+    >>> SqlIndex(con).parents("b"), "a" in SqlIndex(con)
+    (('a',), True)
+    """
+    cursor = connection.cursor()
+    for statement in _schema(dialect):
+        cursor.execute(statement)
+    cursor.executemany(dialect.sql("INSERT INTO meta VALUES (?, ?)"), sorted(meta.items()))
+    with gc_paused():  # millions of live tuples: a collection pass would only re-scan them
+        rows = sorted(artifacts, key=itemgetter(0))
+        cursor.executemany(dialect.sql("INSERT INTO artifact VALUES (?, ?)"), rows)
+        known = {row[0] for row in rows}
+        del rows
+        endpoints: set[str] = set()
+
+        def edge_rows() -> Iterator[EdgeRow]:
+            for row in edges:
+                if row[0] not in known:
+                    endpoints.add(row[0])
+                if row[1] not in known:
+                    endpoints.add(row[1])
+                yield row
+
+        cursor.executemany(dialect.sql("INSERT INTO edge VALUES (?, ?, ?, ?, ?, ?)"), edge_rows())
+        cursor.executemany(
+            dialect.sql("INSERT INTO artifact VALUES (?, NULL)"), ((aid,) for aid in sorted(endpoints))
+        )
+    for statement in _INDEXES:
+        cursor.execute(statement)
+    cursor.close()
+
+
 def write_index(
     connection: Any,
     graph: LineageGraph,
@@ -138,43 +198,25 @@ def write_index(
     >>> SqlIndex(con).parents("b")
     ('a',)
     """
-    cursor = connection.cursor()
-    for statement in _schema(dialect):
-        cursor.execute(statement)
-    cursor.executemany(dialect.sql("INSERT INTO meta VALUES (?, ?)"), sorted(meta.items()))
-    known: set[str] = set()
-    rows: list[tuple[str, bytes | None]] = []
+    write_rows(connection, _graph_artifacts(graph), _graph_edges(graph), meta, dialect)
+
+
+def _graph_artifacts(graph: LineageGraph) -> Iterator[ArtifactRow]:
     for aid, doc in graph.node_documents():
-        known.add(aid)
-        rows.append((aid, orjson.dumps(doc)))
-    cursor.executemany(dialect.sql("INSERT INTO artifact VALUES (?, ?)"), rows)
-    rows.clear()
-    endpoints: set[str] = set()
+        yield aid, orjson.dumps(doc)
 
-    def edges() -> Iterator[tuple[str, str, int, str, str, bytes | None]]:
-        for position, (source, target, kind, description, metadata) in enumerate(graph.edge_rows()):
-            if source not in known:
-                endpoints.add(source)
-            if target not in known:
-                endpoints.add(target)
-            yield source, target, position, kind, description, _dumps(metadata)
 
-    cursor.executemany(dialect.sql("INSERT INTO edge VALUES (?, ?, ?, ?, ?, ?)"), edges())
-    cursor.executemany(
-        dialect.sql("INSERT INTO artifact VALUES (?, NULL)"), ((aid,) for aid in sorted(endpoints))
-    )
-    for statement in _INDEXES:
-        cursor.execute(statement)
-    cursor.close()
+def _graph_edges(graph: LineageGraph) -> Iterator[EdgeRow]:
+    for position, (source, target, kind, description, metadata) in enumerate(graph.edge_rows()):
+        yield source, target, position, kind, description, _dumps(metadata)
 
 
 def build_index(paths: StorePaths, graph: LineageGraph, *, fingerprint: str | None = None) -> Path:
     """Write the store's index for ``graph`` (the contents of ``paths.graph``); return its path.
 
-    ``lineage build`` calls this right after writing ``lineage.json``. The index is written to a
-    temporary file beside it and moved into place, so a reader never sees half an index.
-    ``fingerprint`` is :func:`graph_fingerprint` of the file ``graph`` was read from, taken
-    before reading it (default: the file as it is now).
+    The index is written to a temporary file beside it and moved into place, so a reader
+    never sees half an index. ``fingerprint`` is :func:`graph_fingerprint` of the file
+    ``graph`` was read from, taken before reading it (default: the file as it is now).
 
     Examples
     --------
@@ -188,18 +230,39 @@ def build_index(paths: StorePaths, graph: LineageGraph, *, fingerprint: str | No
     >>> open_index(paths).children("raw")
     ('clean',)
     """
+    return build_index_rows(paths, _graph_artifacts(graph), _graph_edges(graph), fingerprint=fingerprint)
+
+
+def build_index_rows(
+    paths: StorePaths,
+    artifacts: Iterable[ArtifactRow],
+    edges: Iterable[EdgeRow],
+    *,
+    fingerprint: str | None = None,
+) -> Path:
+    """:func:`build_index` from rows rather than a graph: ``lineage build`` has them in hand.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> paths = StorePaths(Path(tempfile.mkdtemp()))
+    >>> _ = paths.graph.write_text("{}")
+    >>> _ = build_index_rows(paths, [("raw", None)], [("raw", "clean", 0, "derived", "", None)])
+    >>> open_index(paths).parents("clean")
+    ('raw',)
+    """
     meta = {"format": INDEX_FORMAT, "graph": fingerprint or graph_fingerprint(paths.graph)}
     target = paths.index
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     temp.unlink(missing_ok=True)
     connection = sqlite3.connect(temp, isolation_level=None)
     try:
-        # A crash leaves only the temporary file, so the database needs no journal.
+        # A crash leaves only the temporary file, so the database needs no journal. (Measured
+        # at 1M: a larger cache, exclusive locking and in-memory temp storage changed nothing.)
         connection.execute("PRAGMA journal_mode=OFF")
         connection.execute("PRAGMA synchronous=OFF")
         connection.execute("BEGIN")
-        with gc_paused():
-            write_index(connection, graph, meta)
+        write_rows(connection, artifacts, edges, meta)
         connection.execute("COMMIT")
         connection.close()
         os.replace(temp, target)
