@@ -163,9 +163,8 @@ def test_an_unwritable_output_is_one_sentence_not_a_traceback(tmp_path: Path) ->
     for args in (("at", at(5), "--output", target), ("build", "--output", target)):
         result = invoke(*args, "--store", str(tmp_path))
         assert result.exit_code == 2, result.output
-        assert (
-            result.stderr.startswith(f"error: Cannot write {target}: ") and "Check the path: its directory must be writable" in result.stderr
-        )
+        assert result.stderr.startswith(f"error: Cannot write {target}: ")
+        assert "Check the path: its directory must be writable" in result.stderr
         assert isinstance(result.exception, SystemExit)  # no exception escaped the command
 
 
