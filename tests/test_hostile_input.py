@@ -12,6 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from lineage_cli.cli import app
+from lineage_cli.graph import LineageGraph
+from lineage_cli.lineagefile import dumps_graph
 
 LINEAGE = Path(sys.executable).parent / "lineage"
 
@@ -234,3 +236,17 @@ def test_a_timestamp_with_no_utc_time_is_bad_input(tmp_path: Path, moment: str) 
         _assert_one_sentence(stderr, code)
         assert f"{moment!r} is out of range" in stderr
         assert stdout == ""
+
+
+def test_ids_with_line_breaks_are_flagged_when_piped(tmp_path: Path) -> None:
+    """One id per line cannot show an id with a line break: stderr says so and points to --json."""
+    graph = LineageGraph.from_pairs([("raw\nfile", "report"), ("clean", "report")])
+    source = tmp_path / "g.json"
+    source.write_bytes(dumps_graph(graph))
+    result = CliRunner().invoke(app, ["ancestors", "report", "--graph", str(source)])
+    assert result.exit_code == 0
+    assert result.stdout == "clean\nraw\nfile\n"
+    assert "1 artifact id(s) in this answer contain a line break" in result.stderr
+    assert "--json" in result.stderr
+    clean = CliRunner().invoke(app, ["ancestors", "clean", "--graph", str(source)])
+    assert clean.exit_code == 0 and clean.stderr == ""

@@ -82,11 +82,23 @@ def print_json(document: Any) -> None:
 
 
 def print_ids(ids: Iterable[str]) -> None:
-    """Print artifact ids one per line (already sorted by the core), for `| xargs`."""
+    """Print artifact ids one per line (already sorted by the core), for `| xargs`.
+
+    An id may legally contain a line break, which one-per-line output cannot show: such ids
+    are printed as they are, and stderr says so and points to ``--json``, which is exact.
+    """
     out = sys.stdout
+    broken = 0
     for artifact_id in ids:
+        if "\n" in artifact_id or "\r" in artifact_id:
+            broken += 1
         out.write(artifact_id + "\n")
     out.flush()
+    if broken:
+        warn(
+            f"{broken} artifact id(s) in this answer contain a line break, so they span several "
+            "lines here; use --json for exact ids."
+        )
 
 
 def warn(message: str) -> None:
