@@ -91,17 +91,3 @@ class TimestampError(InputError):
 
 class UsageError(LineageError):
     """A request that cannot be carried out as asked (conflicting or out-of-range options)."""
-
-
-class CycleError(LineageError):
-    """The graph has a cycle where the operation needs a DAG; ``cycle`` lists it, first == last.
-
-    Examples
-    --------
-    >>> CycleError(["a", "b", "a"]).cycle
-    ['a', 'b', 'a']
-    """
-
-    def __init__(self, cycle: Sequence[str]) -> None:
-        self.cycle = list(cycle)
-        super().__init__("The lineage graph has a cycle: " + " -> ".join(self.cycle) + ".")
