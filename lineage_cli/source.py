@@ -24,6 +24,15 @@ def open_lineage_graph(
 
     Reads ``graph_file`` (``-`` is stdin), else ``$LINEAGE_GRAPH``, else the store's
     ``lineage.json``; ``as_of`` rebuilds the store's graph as it was at that moment.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from lineage_cli.lineagefile import save_graph
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "g.json"
+    >>> save_graph(LineageGraph.from_pairs([("raw", "clean")]), path)
+    >>> open_lineage_graph(str(path)).children("raw")
+    ('clean',)
     """
     if as_of is not None:
         from lineage_cli.timetravel import graph_at
