@@ -28,6 +28,8 @@ def _find_real_graphs() -> Path:
 
 
 REAL_GRAPHS = _find_real_graphs()
+REAL_OPENLINEAGE = REAL_GRAPHS.parent / "real-openlineage"
+"""Real OpenLineage events (read-only, never copied into the project; see its README)."""
 
 
 def make_graph(

@@ -161,7 +161,7 @@ def test_a_later_upstream_run_makes_downstream_stale(tmp_path: Path) -> None:
         )
     )
     again = cli("import", "openlineage", str(events), "--store", root)
-    assert "2 events appended, 23 duplicates skipped" in again.stderr
+    assert "3 events appended, 33 duplicates skipped" in again.stderr
     stale = CliRunner().invoke(app, ["stale", "--store", root])
     assert stale.exit_code == 1
     # weekly (still running) and export (aborted) keep those statuses; the finished ones go stale.

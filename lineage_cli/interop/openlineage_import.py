@@ -23,6 +23,7 @@ from lineage_cli.store.events import (
     KIND_FLOW_COMPLETED,
     KIND_FLOW_FAILED,
     KIND_FLOW_STARTED,
+    KIND_RUN_INPUTS,
     LogProblem,
     new_event,
 )
@@ -254,7 +255,10 @@ def map_run_events(events: Iterable[OpenLineageRunEvent]) -> list[dict[str, Any]
       parent run facet's ``runId``. START appends ``flow_started``, COMPLETE
       ``flow_completed``, FAIL and ABORT ``flow_failed``; RUNNING and OTHER add none.
     - Each output dataset of any event becomes an ``artifact_recorded`` event at that
-      event's time, whose inputs are every input dataset the run has named so far.
+      event's time, with that event's inputs and facets.
+    - An event that names inputs also appends a ``run_inputs`` event: ``lineage build``
+      gives every artifact of the run all the inputs any of its events named, whichever
+      import call, file or order they arrive in.
     - Event ids are digests of the OpenLineage event (and dataset), so re-importing
       the same events gives the same ids.
 
@@ -266,26 +270,19 @@ def map_run_events(events: Iterable[OpenLineageRunEvent]) -> list[dict[str, Any]
     ...        b' "outputs": [{"namespace": "s3://b", "name": "clean.csv"}]}')
     >>> events = map_run_events(parse_run_events(raw, "f")[0])
     >>> [e["kind"] for e in events]
-    ['artifact_recorded', 'flow_failed']
-    >>> events[0]["artifact_id"], events[0]["inputs"], events[0]["workflow"], events[0]["stage"]
+    ['run_inputs', 'artifact_recorded', 'flow_failed']
+    >>> events[1]["artifact_id"], events[1]["inputs"], events[1]["workflow"], events[1]["stage"]
     ('s3://b/clean.csv', ['s3://b/raw.csv'], 'ns', 'load')
     """
-    run_inputs: dict[str, dict[str, None]] = {}  # run id -> input ids, in first-seen order
-    run_facets: dict[tuple[str, str], dict[str, Any]] = {}  # (run id, artifact) -> dataset facets
     mapped: list[dict[str, Any]] = []
     with gc_paused():  # many small containers, none of them garbage
         for event in sorted(events, key=lambda e: (e.time, e.order)):
-            _map_one(event, run_inputs, run_facets, mapped)
+            _map_one(event, mapped)
     return mapped
 
 
-def _map_one(
-    event: OpenLineageRunEvent,
-    run_inputs: dict[str, dict[str, None]],
-    run_facets: dict[tuple[str, str], dict[str, Any]],
-    mapped: list[dict[str, Any]],
-) -> None:
-    """Append the lineage events of one RunEvent to ``mapped``."""
+def _map_one(event: OpenLineageRunEvent, mapped: list[dict[str, Any]]) -> None:
+    """Append the lineage events of one RunEvent to ``mapped`` (each depends on this event alone)."""
     key = digest(event.raw)
     parent = event.parent
     time = format_timestamp(event.time)
@@ -312,19 +309,20 @@ def _map_one(
         "job_id": f"{event.job_namespace}/{event.job_name}",
         "attributes": {"openlineage": {**ol_ref, "runFacets": kept} if kept else ol_ref},
     }
-    inputs = run_inputs.setdefault(event.run_id, {})
-    for dataset in event.inputs:
-        inputs.setdefault(artifact_id_of(dataset), None)
+    inputs = list(dict.fromkeys(artifact_id_of(dataset) for dataset in event.inputs))
+    if inputs:
+        mapped.append(new_event(KIND_RUN_INPUTS, event_id=f"ol-{key}-inputs", **common, inputs=inputs))
     if event.event_type == "START":
         mapped.append(new_event(KIND_FLOW_STARTED, event_id=f"ol-{key}-started", **flow_fields))
     outputs: dict[str, dict[str, Any]] = {}  # a dataset listed twice is one artifact
+    facets: dict[str, dict[str, Any]] = {}
     for dataset in event.outputs:
         artifact_id = artifact_id_of(dataset)
         outputs.setdefault(artifact_id, dataset)
-        run_facets.setdefault((event.run_id, artifact_id), {}).update(_facets(dataset))
+        facets.setdefault(artifact_id, {}).update(_facets(dataset))
     for artifact_id, dataset in outputs.items():
-        facets = run_facets[(event.run_id, artifact_id)]
-        mapped.append(_artifact_event(event, dataset, artifact_id, list(inputs), facets, key, common, ol_ref))
+        facet = facets[artifact_id]
+        mapped.append(_artifact_event(event, dataset, artifact_id, inputs, facet, key, common, ol_ref))
     if event.event_type == "COMPLETE":
         mapped.append(new_event(KIND_FLOW_COMPLETED, event_id=f"ol-{key}-completed", **flow_fields))
     elif event.event_type in _FAILED:

@@ -8,8 +8,10 @@ Rules (see README, "The store"):
 
 - events with an ``event_id`` already seen are ignored (the first wins), so re-importing
   the same events adds nothing;
-- a later record of an artifact (later ``time``; on a tie, later in the log) replaces the
-  earlier one and its input edges;
+- a later record of an artifact (later ``time``; on a tie, the larger ``event_id``, then
+  later in the log) replaces the earlier one and its input edges;
+- a flow's declared inputs (``run_inputs`` events, which OpenLineage imports write) are
+  inputs of every artifact the flow recorded, whichever import they arrived in;
 - an artifact with no ``version`` gets the number of its record (1, 2, 3...);
 - status: FAILED when the flow that produced it (its ``lineage_id``) failed, IN_PROGRESS
   when that flow started and has not finished, STALE when an input, directly or further
@@ -44,6 +46,7 @@ from lineage_cli.store.events import (
     KIND_FLOW_COMPLETED,
     KIND_FLOW_FAILED,
     KIND_FLOW_STARTED,
+    KIND_RUN_INPUTS,
     LogProblem,
     check_event,
     parse_events,
@@ -78,6 +81,29 @@ _FLOW_STATES: Final = {
 
 # One record of an artifact: (time, position in the log, record number, event).
 _Record = tuple[datetime, int, int, dict[str, Any]]
+
+
+def _order(record: _Record) -> tuple[datetime, str, int]:
+    """Which record is later: time, then event id (so import order does not matter), then log position."""
+    return record[0], record[3].get("event_id") or "", record[1]
+
+
+def _with_declared_inputs(artifact_id: str, own: list[str], declared: set[str]) -> tuple[list[str], str]:
+    """The inputs of a record by a flow with declared inputs, and the transformation type they imply.
+
+    All the flow's inputs, sorted (the order of its events and imports must not show), minus the
+    artifact itself: a flow that reads and writes one dataset refines it.
+    """
+    every = declared.union(own)
+    refined = artifact_id in every
+    every.discard(artifact_id)
+    if refined:
+        kind = TransformationType.REFINED
+    elif not every:
+        kind = TransformationType.GENERATED
+    else:
+        kind = TransformationType.MERGED if len(every) > 1 else TransformationType.DERIVED
+    return sorted(every), kind.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +245,9 @@ class _Folder:
         self.seen: set[str] = set()
         self.current: dict[str, _Record] = {}
         self.older: dict[str, list[_Record]] = {}  # superseded records, only for re-produced artifacts
-        self.flows: dict[str, tuple[datetime, ArtifactStatus, str | None]] = {}
+        self.flows: dict[str, tuple[datetime, ArtifactStatus, str | None, str]] = {}
+        self.declared_inputs: dict[str, set[str]] = {}  # flow -> inputs its run_inputs events name
+        self._resolved: dict[str, tuple[list[str], str]] | None = None
         self.histories: dict[str, tuple[list[datetime], list[str]]] = {}
         self.events = 0
         self.duplicates = 0
@@ -253,7 +281,12 @@ class _Folder:
             return f"`time` {time_text!r} is not an ISO-8601 time with a timezone"
         if self.until is not None and moment > self.until:
             return None
-        if kind == KIND_ARTIFACT:
+        if kind == KIND_RUN_INPUTS:
+            problem = _bad_artifact(event)
+            if problem:
+                return problem
+            self.declared_inputs.setdefault(event["lineage_id"], set()).update(event.get("inputs", ()))
+        elif kind == KIND_ARTIFACT:
             problem = _bad_artifact(event)
             if problem:
                 return problem
@@ -264,7 +297,7 @@ class _Folder:
             else:
                 older = self.older.setdefault(artifact_id, [])
                 record = (moment, number, len(older) + 2, event)
-                if moment >= current[0]:
+                if _order(record) >= _order(current):
                     older.append(current)
                     self.current[artifact_id] = record
                 else:  # an older record that reached the log late (an import): history only
@@ -273,13 +306,17 @@ class _Folder:
             lineage_id = event["lineage_id"]
             state = _FLOW_STATES[kind]
             known = self.flows.get(lineage_id)
+            flow_event_id = event_id if type(event_id) is str else ""
             # A finished flow stays finished whatever order its events arrive in.
             if (
                 known is None
                 or (known[1] is ArtifactStatus.IN_PROGRESS and state is not ArtifactStatus.IN_PROGRESS)
-                or (state is not ArtifactStatus.IN_PROGRESS and moment >= known[0])
+                or (
+                    state is not ArtifactStatus.IN_PROGRESS
+                    and (moment, flow_event_id) >= (known[0], known[3])
+                )
             ):
-                self.flows[lineage_id] = (moment, state, event.get("error"))
+                self.flows[lineage_id] = (moment, state, event.get("error"), flow_event_id)
         self.events += 1
         if self.last_time is None or moment > self.last_time:
             self.last_time = moment
@@ -293,18 +330,38 @@ class _Folder:
         """The version of ``artifact_id`` that was current at ``moment`` (``None``: none yet)."""
         history = self.histories.get(artifact_id)
         if history is None:  # sorted once per re-produced artifact, however many consumers ask
-            records = sorted([*self.older.get(artifact_id, ()), self.current[artifact_id]])
+            records = sorted([*self.older.get(artifact_id, ()), self.current[artifact_id]], key=_order)
             history = ([r[0] for r in records], [self.version_of(r) for r in records])
             self.histories[artifact_id] = history
         index = bisect_right(history[0], moment)
         return history[1][index - 1] if index else None
 
+    def resolved_inputs(self) -> dict[str, tuple[list[str], str]]:
+        """Each current record's inputs and transformation type, its flow's declared inputs included.
+
+        Computed once per fold (O(V + E)) and shared by staleness and the nodes.
+        """
+        resolved = self._resolved
+        if resolved is None:
+            declared = self.declared_inputs
+            resolved = {}
+            for artifact_id, (_, _, _, event) in self.current.items():
+                own = event.get("inputs") or []
+                flow_inputs = declared.get(event["lineage_id"])
+                if flow_inputs is None:
+                    resolved[artifact_id] = (own, event.get("transformation_type") or "derived")
+                else:
+                    resolved[artifact_id] = _with_declared_inputs(artifact_id, own, flow_inputs)
+            self._resolved = resolved
+        return resolved
+
     def stale(self) -> dict[str, StaleReason]:
         """Stale artifacts with their reason chains, in one O(V + E) multi-source BFS downstream."""
         current = self.current
         direct: dict[str, str] = {}  # stale artifact -> the newer input that made it stale
-        for artifact_id, (built, _, _, event) in current.items():
-            for source in event.get("inputs", ()):
+        inputs_of = self.resolved_inputs()
+        for artifact_id, (built, _, _, _event) in current.items():
+            for source in inputs_of[artifact_id][0]:
                 upstream = current.get(source)
                 # Re-produced after this was built, as a different version: re-recording the
                 # same content (same explicit version) changes nothing downstream.
@@ -318,8 +375,8 @@ class _Folder:
         if not direct:
             return {}
         children: dict[str, list[str]] = {}
-        for artifact_id, (_, _, _, event) in current.items():
-            for source in event.get("inputs", ()):
+        for artifact_id in current:
+            for source in inputs_of[artifact_id][0]:
                 if source in current:
                     children.setdefault(source, []).append(artifact_id)
         via: dict[str, str] = {}  # artifact -> the stale parent it was reached from
@@ -373,6 +430,7 @@ class _Folder:
             fresh.value,
         )
         add_edge = edges.append
+        inputs_of = self.resolved_inputs()
         for artifact_id, (moment, _, count, event) in self.current.items():
             lineage_id = event["lineage_id"]
             metadata = {"lineage_id": lineage_id}
@@ -394,7 +452,7 @@ class _Folder:
             time_text = event["time"]
             if time_text[-1] != "Z":
                 time_text = format_timestamp(moment)
-            inputs = event.get("inputs") or []
+            inputs, edge_type = inputs_of[artifact_id]
             transformation = event.get("transformation") or ""
             version = event.get("version")
             nodes[artifact_id] = {
@@ -413,7 +471,6 @@ class _Folder:
                 "metadata": metadata,
             }
             if inputs:
-                edge_type = event.get("transformation_type") or "derived"
                 for source in inputs:
                     add_edge(
                         {

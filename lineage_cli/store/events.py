@@ -22,6 +22,7 @@ __all__ = [
     "KIND_FLOW_COMPLETED",
     "KIND_FLOW_FAILED",
     "KIND_FLOW_STARTED",
+    "KIND_RUN_INPUTS",
     "LogProblem",
     "append_events",
     "check_event",
@@ -41,7 +42,11 @@ KIND_ARTIFACT: Final = "artifact_recorded"
 KIND_FLOW_STARTED: Final = "flow_started"
 KIND_FLOW_COMPLETED: Final = "flow_completed"
 KIND_FLOW_FAILED: Final = "flow_failed"
-EVENT_KINDS: Final = frozenset({KIND_ARTIFACT, KIND_FLOW_STARTED, KIND_FLOW_COMPLETED, KIND_FLOW_FAILED})
+KIND_RUN_INPUTS: Final = "run_inputs"
+"""A declaration that the flow ``lineage_id`` read ``inputs`` (an OpenLineage run names them per event)."""
+EVENT_KINDS: Final = frozenset(
+    {KIND_ARTIFACT, KIND_FLOW_STARTED, KIND_FLOW_COMPLETED, KIND_FLOW_FAILED, KIND_RUN_INPUTS}
+)
 
 # One event, one line (see README, "The store"):
 #
@@ -54,6 +59,9 @@ EVENT_KINDS: Final = frozenset({KIND_ARTIFACT, KIND_FLOW_STARTED, KIND_FLOW_COMP
 #             artifact_id, version (str), artifact_kind (str | null), inputs (list of ids),
 #             transformation (str), transformation_type (TransformationType value),
 #             metadata (object), agent, workflow, stage, tool, environment (str | null)
+#   run_inputs:
+#             inputs (list of ids): the flow read these; every artifact it records gets them
+#             all as inputs, whichever event, import or order they arrive in
 
 
 class _Ids:
@@ -239,6 +247,10 @@ def check_event(event: Any) -> str | None:
         return "the event needs string `lineage_id` and `time` fields"
     if event["kind"] == KIND_ARTIFACT and not isinstance(event.get("artifact_id"), str):
         return "an artifact event needs a string `artifact_id`"
+    if event["kind"] == KIND_RUN_INPUTS and (
+        not isinstance(event.get("inputs"), list) or not all(isinstance(i, str) for i in event["inputs"])
+    ):
+        return "a run_inputs event needs `inputs`, a list of artifact ids"
     return None
 
 
