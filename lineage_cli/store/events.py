@@ -21,6 +21,7 @@ __all__ = [
     "KIND_ARTIFACT",
     "KIND_FLOW_COMPLETED",
     "KIND_FLOW_FAILED",
+    "KIND_FLOW_SKIPPED",
     "KIND_FLOW_STARTED",
     "LogProblem",
     "append_events",
@@ -41,7 +42,11 @@ KIND_ARTIFACT: Final = "artifact_recorded"
 KIND_FLOW_STARTED: Final = "flow_started"
 KIND_FLOW_COMPLETED: Final = "flow_completed"
 KIND_FLOW_FAILED: Final = "flow_failed"
-EVENT_KINDS: Final = frozenset({KIND_ARTIFACT, KIND_FLOW_STARTED, KIND_FLOW_COMPLETED, KIND_FLOW_FAILED})
+# A flow its runner skipped (dbt skips a model whose parent failed): its artifacts' status is unknown.
+KIND_FLOW_SKIPPED: Final = "flow_skipped"
+EVENT_KINDS: Final = frozenset(
+    {KIND_ARTIFACT, KIND_FLOW_STARTED, KIND_FLOW_COMPLETED, KIND_FLOW_FAILED, KIND_FLOW_SKIPPED}
+)
 
 # One event, one line (see README, "The store"):
 #
