@@ -294,6 +294,8 @@ def _runs(project: DbtProject, generated: datetime) -> tuple[str, dict[str, _Run
     runs: dict[str, _Run] = {}
     for result in results.get("results") or []:
         if isinstance(result, dict) and isinstance(result.get("unique_id"), str):
+            if result.get("status") == "no-op":  # an exposure in `dbt build`: nothing was built
+                continue
             message = result.get("message")
             runs[result["unique_id"]] = _Run(
                 status=str(result.get("status") or "skipped").lower(),
@@ -305,11 +307,11 @@ def _runs(project: DbtProject, generated: datetime) -> tuple[str, dict[str, _Run
 
 
 def _checks(
-    manifest: dict[str, Any], artifacts: dict[str, dict[str, Any]], runs: dict[str, _Run]
+    manifest: dict[str, Any], artifacts: dict[str, dict[str, Any]]
 ) -> dict[str, list[dict[str, Any]]]:
-    """Each tested artifact's checks: one per data test or unit test, with its result when run."""
+    """Each tested artifact's checks: one per data test or unit test, in test id order."""
     checks: dict[str, list[dict[str, Any]]] = {}
-    for unique_id, node in _resources(manifest):
+    for unique_id, node in sorted(_resources(manifest), key=lambda item: item[0]):
         if node.get("resource_type") not in _TEST_TYPES:
             continue
         check: dict[str, Any] = {"test": unique_id, "type": node.get("resource_type")}
@@ -318,45 +320,19 @@ def _checks(
             check["check"] = test_metadata["name"]
         if node.get("column_name"):
             check["column"] = node["column_name"]
-        run = runs.get(unique_id)
-        if run is not None:
-            check["status"] = run.status
-            if run.status != "pass" and run.message:
-                check["message"] = run.message
-            if run.failures:
-                check["failures"] = run.failures
         for target in _tested(node, artifacts):
             checks.setdefault(target, []).append(check)
     return checks
 
 
-def _record_times(inputs: dict[str, list[str]], runs: dict[str, _Run], base: datetime) -> dict[str, datetime]:
-    """When each artifact's definition is recorded, so that one import makes nothing stale.
-
-    A node dbt did not run (a source, a metric, a model outside ``--select``) is recorded
-    at ``base`` (no later than the manifest and the run), but never before an input this
-    run rebuilt: a metric on a model built at 10:05 is recorded at 10:05, not before it.
-    One topological pass (Kahn), in sorted order; nodes on a cycle keep ``base``.
-    """
-    children: dict[str, list[str]] = {}
-    waiting = {unique_id: len(parents) for unique_id, parents in inputs.items()}
-    for unique_id, parents in inputs.items():
-        for parent in parents:
-            children.setdefault(parent, []).append(unique_id)
-    ready = sorted((u for u, count in waiting.items() if count == 0), reverse=True)
-    current: dict[str, datetime] = {}  # the time of each artifact's newest record in this import
-    recorded: dict[str, datetime] = {}
-    while ready:
-        unique_id = ready.pop()
-        times = [current[p] for p in inputs[unique_id] if p in current]
-        recorded[unique_id] = max([base, *times]) if unique_id not in runs else base
-        run = runs.get(unique_id)
-        current[unique_id] = run.time if run else recorded[unique_id]
-        for child in sorted(children.get(unique_id, ()), reverse=True):
-            waiting[child] -= 1
-            if waiting[child] == 0:
-                ready.append(child)
-    return {unique_id: recorded.get(unique_id, base) for unique_id in inputs}
+def _outcome(check: dict[str, Any], run: _Run) -> dict[str, Any]:
+    """A check with its result in this run."""
+    outcome = {**check, "status": run.status}
+    if run.status != "pass" and run.message:
+        outcome["message"] = run.message
+    if run.failures:
+        outcome["failures"] = run.failures
+    return outcome
 
 
 def dbt_events(project: DbtProject) -> tuple[list[dict[str, Any]], int]:
@@ -367,12 +343,14 @@ def dbt_events(project: DbtProject) -> tuple[list[dict[str, Any]], int]:
       the package is its workflow, the resource type its stage, ``dbt VERSION`` its tool,
       and its version the file checksum (so a changed model makes its descendants stale).
     - Data tests and unit tests are checks in the ``tests`` metadata of what they test.
-    - Every artifact's definition is one record (see :func:`_record_times` for when). A
-      node in run_results.json gets a second record when dbt finished it, in a flow of
+    - Every artifact's definition is one record, no later than the manifest and the run.
+      A node in run_results.json gets a second record when dbt finished it, in a flow of
       that run that completed (success), failed (error, fail: with dbt's message) or was
-      skipped (status unknown). A failing test fails the flow of what it tests.
+      skipped (status unknown); its checks carry their results there. A failing test
+      fails the flow of what it tests.
     - Event ids are digests of what is recorded (and of the run), so the same files twice
-      add nothing, and an unchanged model keeps the time it was built.
+      add nothing, and an unchanged model keeps the time it was built: after a model
+      changes, what dbt has not rebuilt since is stale.
 
     Examples
     --------
@@ -396,36 +374,33 @@ def dbt_events(project: DbtProject) -> tuple[list[dict[str, Any]], int]:
         for unique_id, node in _resources(manifest)
         if node.get("resource_type") in ARTIFACT_TYPES
     }
-    invocation, all_runs = _runs(project, generated)
-    runs = {unique_id: run for unique_id, run in all_runs.items() if unique_id in artifacts}
-    checks = _checks(manifest, artifacts, all_runs)
+    invocation, runs = _runs(project, generated)
+    checks = _checks(manifest, artifacts)
     catalog = project.catalog or {}
     cataloged = {**_dict(catalog.get("nodes")), **_dict(catalog.get("sources"))}
     groups = _dict(manifest.get("groups"))
-    inputs: dict[str, list[str]] = {}
-    for unique_id, node in artifacts.items():
-        parents = _dict(node.get("depends_on")).get("nodes") or []
-        # Before dbt 1.5 a parent is listed once per ref(); one edge each.
-        inputs[unique_id] = [p for p in dict.fromkeys(parents) if p in artifacts and p != unique_id]
-    times = _record_times(inputs, runs, min([generated, *(run.time for run in runs.values())]))
+    # Definitions are recorded no later than anything this run built, so one import leaves
+    # nothing stale; the next import's records of what dbt rebuilt come after them.
+    base = format_timestamp(min([generated, *(r.time for u, r in runs.items() if u in artifacts)]))
     events: list[dict[str, Any]] = []
     with gc_paused():
         for unique_id in sorted(artifacts):
             node = artifacts[unique_id]
+            parents = _dict(node.get("depends_on")).get("nodes") or []
+            # Before dbt 1.5 a parent is listed once per ref(); one edge each.
+            inputs = [p for p in dict.fromkeys(parents) if p in artifacts and p != unique_id]
             meta = _metadata(node, groups, _dict(cataloged.get(unique_id)).get("columns"))
-            tests = checks.get(unique_id)
-            if tests:
-                meta["tests"] = sorted(tests, key=lambda c: str(c["test"]))
+            tests = checks.get(unique_id, [])
             record: dict[str, Any] = {
                 "artifact_id": unique_id,
                 "version": _version(node),
                 "artifact_kind": node.get("resource_type"),
-                "inputs": inputs[unique_id],
+                "inputs": inputs,
                 "transformation": f"{node.get('resource_type')} {node.get('name')}",
                 "transformation_type": (
-                    TransformationType.DERIVED if inputs[unique_id] else TransformationType.GENERATED
+                    TransformationType.DERIVED if inputs else TransformationType.GENERATED
                 ).value,
-                "metadata": meta,
+                "metadata": {**meta, "tests": tests} if tests else meta,
                 "agent": "dbt",
                 "workflow": str(node.get("package_name") or ""),
                 "stage": str(node.get("resource_type") or ""),
@@ -433,24 +408,20 @@ def dbt_events(project: DbtProject) -> tuple[list[dict[str, Any]], int]:
                 "environment": None,
             }
             key = digest("manifest", record)
-            events.append(
-                new_event(
-                    KIND_ARTIFACT,
-                    event_id=f"dbt-{key}",
-                    lineage_id=f"dbt-{key}",
-                    **{**record, "time": format_timestamp(times[unique_id])},
-                )
-            )
+            lineage_id = f"dbt-{key}"
+            events.append(new_event(KIND_ARTIFACT, event_id=lineage_id, lineage_id=lineage_id, **record))
+            events[-1]["time"] = base
             run = runs.get(unique_id)
             if run is not None:
+                outcomes = [_outcome(c, runs[c["test"]]) if c["test"] in runs else c for c in tests]
+                if outcomes:
+                    record["metadata"] = {**meta, "tests": outcomes}
                 key = digest("run", invocation, record)
                 lineage_id = f"dbt-run-{digest(invocation, unique_id)}"
-                when = format_timestamp(run.time)
                 event = new_event(KIND_ARTIFACT, event_id=f"dbt-{key}", lineage_id=lineage_id, **record)
-                events.append({**event, "time": when})
-                events += _flow_events(record, lineage_id, key, invocation, run, tests or [], all_runs)
-            elif tests:
-                events += _flow_events(record, f"dbt-{key}", key, invocation, None, tests, all_runs)
+                events.append(event)
+                event["time"] = format_timestamp(run.time)
+            events += _flow_events(record, lineage_id, key, invocation, run, tests, runs)
     return events, len(artifacts)
 
 
@@ -463,41 +434,45 @@ def _flow_events(
     tests: list[dict[str, Any]],
     runs: dict[str, _Run],
 ) -> list[dict[str, Any]]:
-    """The flow events of one artifact's record: how its run ended, then its failing tests."""
+    """The flow events of one artifact's newest record: how its run ended, then its tests'.
+
+    A failing test fails the flow. Without a run of the artifact itself (``dbt test``),
+    a passing or warning test completes it, so a fixed test makes the artifact fresh again.
+    """
     flow: dict[str, Any] = {
         "lineage_id": lineage_id,
-        "time": format_timestamp(run.time) if run else None,
         "agent": "dbt",
         "workflow": record["workflow"],
         "stage": record["stage"],
         "source": SOURCE,
         "job_id": None,
-        "attributes": {},
     }
     events: list[dict[str, Any]] = []
     if run is not None:
-        flow["attributes"] = {"dbt": {"invocation_id": invocation, "status": run.status}}
+        attributes = {"dbt": {"invocation_id": invocation, "status": run.status}}
         if run.status in _FAILED:
-            error = run.message or f"dbt reported {run.status}"
-            events.append(new_event(KIND_FLOW_FAILED, event_id=f"dbt-{key}-failed", **flow, error=error))
+            kind, suffix, extra = KIND_FLOW_FAILED, "failed", {"error": run.message or f"dbt: {run.status}"}
         elif run.status == "success":
-            events.append(new_event(KIND_FLOW_COMPLETED, event_id=f"dbt-{key}-completed", **flow))
+            kind, suffix, extra = KIND_FLOW_COMPLETED, "completed", {}
         else:  # skipped, or a status this lineage does not know
-            events.append(new_event(KIND_FLOW_SKIPPED, event_id=f"dbt-{key}-skipped", **flow))
+            kind, suffix, extra = KIND_FLOW_SKIPPED, "skipped", {}
+        event_id = f"dbt-{key}-{suffix}"
+        events.append(new_event(kind, event_id=event_id, **flow, attributes=attributes, **extra))
+        events[-1]["time"] = format_timestamp(run.time)
     for check in tests:
         test_run = runs.get(str(check["test"]))
-        if test_run is None or test_run.status not in _FAILED:
+        if test_run is None or (run is not None and test_run.status not in _FAILED):
             continue
-        error = f"dbt test {check['test']} {test_run.status}: {test_run.message or 'no message'}"
-        attributes = {"dbt": {"invocation_id": invocation, "test": check["test"], "status": test_run.status}}
-        events.append(
-            new_event(
-                KIND_FLOW_FAILED,
-                event_id=f"dbt-{digest(key, check['test'])}-test-failed",
-                **{**flow, "time": format_timestamp(test_run.time), "attributes": attributes},
-                error=error,
-            )
-        )
+        attributes = {"dbt": {"invocation_id": invocation, **_outcome(check, test_run)}}
+        event_id = f"dbt-{digest(key, invocation, check['test'])}-test"
+        if test_run.status in _FAILED:
+            error = f"dbt test {check['test']} {test_run.status}: {test_run.message or 'no message'}"
+            extra = {"error": error}
+        else:
+            extra = {}
+        kind = KIND_FLOW_FAILED if extra else KIND_FLOW_COMPLETED
+        events.append(new_event(kind, event_id=event_id, **flow, attributes=attributes, **extra))
+        events[-1]["time"] = format_timestamp(test_run.time)
     return events
 
 
