@@ -252,10 +252,9 @@ def _metadata(node: dict[str, Any], groups: dict[str, Any], columns: dict[str, A
         if node.get(key):
             metadata[key] = node[key]
     if columns:
-        ordered = sorted(_dict(columns).values(), key=lambda c: (_dict(c).get("index") or 0, str(c)))
-        metadata["columns"] = [
-            {"name": c.get("name"), "type": c.get("type")} for c in ordered if isinstance(c, dict)
-        ]
+        found = [c for c in _dict(columns).values() if isinstance(c, dict)]
+        found.sort(key=lambda c: (c["index"] if isinstance(c.get("index"), int) else 0, str(c.get("name"))))
+        metadata["columns"] = [{"name": c.get("name"), "type": c.get("type")} for c in found]
     return metadata
 
 
