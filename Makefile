@@ -8,6 +8,15 @@ JS_STAMP := $(if $(wildcard tests/js/package.json),tests/js/node_modules/.instal
 
 .PHONY: dev sysdeps test lint demo bench clean
 
+# dbt (for tests/test_dbt_run.py) in its own virtualenv: it pins many packages that must not
+# constrain ours. dbt-duckdb 1.11.1 is its newest release; dbt-core 1.11.16 the newest it pairs with.
+DBT_VENV := .venv-dbt
+DBT_STAMP := $(DBT_VENV)/.installed
+$(DBT_STAMP):
+	$(PY) -m venv $(DBT_VENV)
+	$(DBT_VENV)/bin/pip install -q 'dbt-core==1.11.16' 'dbt-duckdb==1.11.1'
+	touch $(DBT_STAMP)
+
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -28,7 +37,7 @@ tests/js/node_modules/.installed: tests/js/package.json $(wildcard tests/js/pack
 
 dev: $(STAMP) sysdeps $(JS_STAMP)
 
-test: dev
+test: dev $(DBT_STAMP)
 	$(BIN)/pytest -q
 
 lint: dev
@@ -43,4 +52,4 @@ bench: dev
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) tests/js/node_modules .pytest_cache .mypy_cache .ruff_cache demo-out
+	rm -rf $(VENV) $(DBT_VENV) tests/js/node_modules .pytest_cache .mypy_cache .ruff_cache demo-out

@@ -57,3 +57,7 @@ def make_graph(
 def diamond() -> LineageGraph:
     """a -> b, a -> c, b -> d, c -> d."""
     return make_graph([("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")])
+
+
+REAL_DBT = REAL_GRAPHS.parent / "real-dbt"
+"""Real dbt artifacts (manifest.json, run_results.json, catalog.json) beside the real graphs."""

@@ -1,4 +1,4 @@
-"""Commands: import openlineage, import graph."""
+"""Commands: import openlineage, import graph, import dbt."""
 
 from __future__ import annotations
 
@@ -90,3 +90,40 @@ def import_graph_command(
     from lineage_cli.interop.graph_import import import_graph
 
     _report(import_graph(file, resolve_store(store)), skip_bad=True)
+
+
+@import_app.command("dbt")
+def import_dbt_command(
+    path: Annotated[
+        str,
+        typer.Argument(
+            metavar="PATH", help="dbt's target/ directory or a manifest.json.", show_default=False
+        ),
+    ],
+    run_results: Annotated[
+        str | None,
+        typer.Option(
+            "--run-results",
+            metavar="FILE",
+            help="run_results.json for statuses (default: the one in PATH when it is a directory).",
+        ),
+    ] = None,
+    catalog: Annotated[
+        str | None,
+        typer.Option(
+            "--catalog",
+            metavar="FILE",
+            help="catalog.json for columns (default: the one in PATH when it is a directory).",
+        ),
+    ] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Import a dbt project: models, seeds, sources... become artifacts; tests, checks on them.
+
+    Versions are file checksums, so after a model changes its descendants are stale until dbt
+    rebuilds them. Importing the same files twice adds nothing (see README, "From dbt").
+    """
+    from lineage_cli.interop.dbt_import import import_dbt
+
+    result = import_dbt(path, resolve_store(store), run_results=run_results, catalog=catalog)
+    _report(result, skip_bad=True)

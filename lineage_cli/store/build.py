@@ -14,8 +14,9 @@ Rules (see README, "The store"):
   inputs of every artifact the flow recorded, whichever import they arrived in;
 - an artifact with no ``version`` gets the number of its record (1, 2, 3...);
 - status: FAILED when the flow that produced it (its ``lineage_id``) failed, IN_PROGRESS
-  when that flow started and has not finished, STALE when an input, directly or further
-  upstream, was re-produced (as a different version) after it was built, FRESH otherwise.
+  when that flow started and has not finished, UNKNOWN when it was skipped, STALE when an
+  input, directly or further upstream, was re-produced (as a different version) after it was
+  built, FRESH otherwise.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from lineage_cli.store.events import (
     KIND_ARTIFACT,
     KIND_FLOW_COMPLETED,
     KIND_FLOW_FAILED,
+    KIND_FLOW_SKIPPED,
     KIND_FLOW_STARTED,
     KIND_RUN_INPUTS,
     LogProblem,
@@ -77,6 +79,7 @@ _FLOW_STATES: Final = {
     KIND_FLOW_STARTED: ArtifactStatus.IN_PROGRESS,
     KIND_FLOW_COMPLETED: ArtifactStatus.FRESH,
     KIND_FLOW_FAILED: ArtifactStatus.FAILED,
+    KIND_FLOW_SKIPPED: ArtifactStatus.UNKNOWN,
 }
 
 # One record of an artifact: (time, position in the log, record number, event).
@@ -423,11 +426,12 @@ class _Folder:
             ArtifactStatus.FAILED,
             ArtifactStatus.FRESH,
         )
-        stale_value, failed_value, progress_value, fresh_value = (
+        stale_value, failed_value, progress_value, fresh_value, unknown_value = (
             ArtifactStatus.STALE.value,
             failed.value,
             in_progress.value,
             fresh.value,
+            ArtifactStatus.UNKNOWN.value,
         )
         add_edge = edges.append
         inputs_of = self.resolved_inputs()
@@ -447,8 +451,10 @@ class _Folder:
                 status = failed_value
                 if flow[2]:
                     metadata.setdefault("error", flow[2])
-            else:
+            elif flow[1] is in_progress:
                 status = progress_value
+            else:  # a skipped flow built nothing: whether its artifact is current is unknown
+                status = unknown_value
             time_text = event["time"]
             if time_text[-1] != "Z":
                 time_text = format_timestamp(moment)

@@ -21,6 +21,7 @@ __all__ = [
     "KIND_ARTIFACT",
     "KIND_FLOW_COMPLETED",
     "KIND_FLOW_FAILED",
+    "KIND_FLOW_SKIPPED",
     "KIND_FLOW_STARTED",
     "KIND_RUN_INPUTS",
     "LogProblem",
@@ -44,8 +45,17 @@ KIND_FLOW_COMPLETED: Final = "flow_completed"
 KIND_FLOW_FAILED: Final = "flow_failed"
 KIND_RUN_INPUTS: Final = "run_inputs"
 """A declaration that the flow ``lineage_id`` read ``inputs`` (an OpenLineage run names them per event)."""
+# A flow its runner skipped (dbt skips a model whose parent failed): its artifacts' status is unknown.
+KIND_FLOW_SKIPPED: Final = "flow_skipped"
 EVENT_KINDS: Final = frozenset(
-    {KIND_ARTIFACT, KIND_FLOW_STARTED, KIND_FLOW_COMPLETED, KIND_FLOW_FAILED, KIND_RUN_INPUTS}
+    {
+        KIND_ARTIFACT,
+        KIND_FLOW_STARTED,
+        KIND_FLOW_COMPLETED,
+        KIND_FLOW_FAILED,
+        KIND_FLOW_SKIPPED,
+        KIND_RUN_INPUTS,
+    }
 )
 
 # One event, one line (see README, "The store"):

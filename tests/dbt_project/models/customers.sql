@@ -1,0 +1,1 @@
+select name, country from {{ ref('raw_customers') }}

@@ -1,0 +1,1 @@
+select id, customer, amount, status from {{ ref('raw_orders') }}
