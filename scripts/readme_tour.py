@@ -205,6 +205,14 @@ TOUR: list[Stop] = [
         ('lineage import graph sample_graphs/warehouse-etl.json --store "$(mktemp -d)"',),
     ),
     Stop(
+        "lineage serve",
+        "Receives OpenLineage events over HTTP, so a job needs only `OPENLINEAGE_URL` set (see "
+        "[From Airflow, Spark and other OpenLineage producers]"
+        "(#from-airflow-spark-and-other-openlineage-producers)). It listens on 127.0.0.1:5000 by "
+        "default, and refuses to listen beyond this machine without a token:",
+        ('lineage serve --host 0.0.0.0 --store "$(mktemp -d)"',),
+    ),
+    Stop(
         "lineage export",
         "Writes the graph, or a root's neighbourhood, as Mermaid, DOT, JSON, PNG or SVG (see "
         "[Exports and pictures](#exports-and-pictures)). Here: the model registry entry and its "

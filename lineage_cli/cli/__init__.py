@@ -10,6 +10,7 @@ from lineage_cli.cli import (  # noqa: E402, F401  (importing a module registers
     export,
     importing,
     query,
+    serve,
     store,
     timetravel,
     validate,

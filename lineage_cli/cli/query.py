@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
@@ -14,8 +13,9 @@ from lineage_cli.cli import output
 from lineage_cli.cli.app import app
 from lineage_cli.cli.exitcodes import ExitCode
 from lineage_cli.cli.options import AsOfOpt, GraphOpt, JsonOpt, StoreOpt, parse_as_of
+from lineage_cli.documents import impact_document, provenance_document, walk_document
 from lineage_cli.errors import UsageError
-from lineage_cli.graph import GraphView, node_to_document
+from lineage_cli.graph import GraphView
 from lineage_cli.model import format_timestamp
 from lineage_cli.source import open_graph
 
@@ -51,36 +51,11 @@ def _text(value: str, style: str = "") -> Text:
 # -- provenance ---------------------------------------------------------------------
 
 
-def _edge_refs(refs: Sequence[queries.EdgeRef]) -> list[dict[str, Any]]:
-    return [
-        {
-            "artifact": r.artifact_id,
-            "type": r.transformation_type.value if r.transformation_type else None,
-            "description": r.description,
-        }
-        for r in refs
-    ]
-
-
 def _print_table(title: str, table: Table) -> None:
     # A heading line of its own: a table title would wrap to the table's width.
     out = output.console()
     out.print(_text(title, "bold"))
     out.print(table)
-
-
-def _provenance_document(result: queries.Provenance) -> dict[str, Any]:
-    fields = ("version", "status", "transformation", "provenance", "metadata")
-    # The record in the lineage file's own encoding; all null for an id with no record.
-    encoded = node_to_document(result.node) if result.node is not None else dict.fromkeys(fields)
-    record = {key: encoded[key] for key in fields}
-    return {
-        "artifact": result.artifact_id,
-        "recorded": result.recorded,
-        **record,
-        "parents": _edge_refs(result.parents),
-        "children": _edge_refs(result.children),
-    }
 
 
 def _plain_value(value: Any) -> str:
@@ -146,7 +121,7 @@ def provenance_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Where an artifact came from: its record, its parents (with edge types) and its children."""
-    document = _provenance_document(queries.provenance(_open(graph, store, as_of), artifact))
+    document = provenance_document(queries.provenance(_open(graph, store, as_of), artifact))
     if as_json:
         output.print_json(document)
     elif output.is_terminal():
@@ -197,9 +172,10 @@ def _walk_command(
     as_json: bool,
 ) -> None:
     tree = queries.walk_tree(_open(graph, store, as_of), artifact, direction, depth)
-    found = sorted(aid for aid, parent in tree.items() if parent is not None)
+    document = walk_document(artifact, key, depth, tree)
+    found = document[key]
     if as_json:
-        output.print_json({"artifact": artifact, "depth": depth, key: found})
+        output.print_json(document)
     elif output.is_terminal():
         _render_tree(artifact, tree)
         output.info(f"{len(found)} {key}" + (f" within {depth} hops" if depth is not None else "") + ".")
@@ -306,20 +282,6 @@ def common_ancestors_command(
 # -- impact and cross-workflow ---------------------------------------------------------
 
 
-def _impact_document(report: queries.ImpactReport) -> dict[str, Any]:
-    return {
-        "changed_artifact": report.changed_artifact,
-        "affected_artifacts": report.affected_artifacts,
-        "affected_workflows": report.affected_workflows,
-        "affected_agents": report.affected_agents,
-        "stale_count": report.stale_count,
-        "already_stale": report.already_stale,
-        "affected_critical": report.affected_critical,
-        "critical_paths": report.critical_paths,
-        "unknown_critical": report.unknown_critical,
-    }
-
-
 def _render_impact(view: GraphView, report: queries.ImpactReport) -> None:
     out = output.console()
     critical = set(report.affected_critical)
@@ -386,7 +348,7 @@ def impact_command(
             + "); check the file for typos."
         )
     if as_json:
-        output.print_json(_impact_document(report))
+        output.print_json(impact_document(report))
     elif output.is_terminal():
         _render_impact(view, report)
     else:

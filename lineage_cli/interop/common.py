@@ -76,8 +76,18 @@ class ImportResult:
         )
 
 
-def append_new_events(store: StorePaths, events: Iterable[dict[str, Any]], result: ImportResult) -> None:
+def append_new_events(
+    store: StorePaths,
+    events: Iterable[dict[str, Any]],
+    result: ImportResult,
+    *,
+    known_ids: set[str] | None = None,
+) -> None:
     """Append the events whose ``event_id`` is not in the log yet; count both kinds in ``result``.
+
+    ``known_ids`` are the ids already in the log when the caller keeps them current (``lineage
+    serve`` does, reading only what was appended since); the ids appended are added to it.
+    Without it the whole log is read.
 
     Reading the ids first and appending afterwards is not one atomic step: two imports of
     the same file at the same moment may both append an event. That is harmless, because
@@ -95,15 +105,22 @@ def append_new_events(store: StorePaths, events: Iterable[dict[str, Any]], resul
     >>> (first.appended, second.appended, second.duplicates)
     (1, 0, 1)
     """
-    seen = {
-        event.get("event_id")
-        for _, event in read_events(store.events, skip_bad=True, on_problem=lambda _problem: None)
-    }
+    known: set[Any] = (
+        known_ids
+        if known_ids is not None
+        else {
+            event.get("event_id")
+            for _, event in read_events(store.events, skip_bad=True, on_problem=lambda _problem: None)
+        }
+    )
+    fresh_ids: set[Any] = set()
     fresh: list[dict[str, Any]] = []
     for event in events:
-        if event["event_id"] in seen:
+        event_id = event["event_id"]
+        if event_id in known or event_id in fresh_ids:
             result.duplicates += 1
             continue
-        seen.add(event["event_id"])
+        fresh_ids.add(event_id)
         fresh.append(event)
     result.appended += append_events(store.events, fresh)
+    known.update(fresh_ids)  # only once they are in the log: a failed append must stay retryable

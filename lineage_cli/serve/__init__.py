@@ -1,0 +1,1 @@
+"""``lineage serve``: an OpenLineage HTTP endpoint and read-only queries over one store."""

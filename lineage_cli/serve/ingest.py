@@ -1,0 +1,237 @@
+"""Accept OpenLineage request bodies into a store by the same path as ``lineage import openlineage``.
+
+A body is one RunEvent (a JSON object) or a batch (a JSON array). It is checked whole
+before anything is written: one malformed event rejects the request and nothing of it
+is appended. Good events are mapped by :func:`~lineage_cli.interop.openlineage_import.map_run_events`
+and appended by :func:`~lineage_cli.interop.common.append_new_events`, whose event ids are
+digests of the OpenLineage event, so a resend adds nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+
+from lineage_cli.errors import InputError
+from lineage_cli.interop.common import ImportResult, append_new_events, digest
+from lineage_cli.interop.openlineage_import import OpenLineageRunEvent, map_run_events, parse_run_events
+from lineage_cli.store.events import KIND_ARTIFACT
+from lineage_cli.store.layout import StorePaths
+
+__all__ = ["MAX_PROBLEMS", "BadEvents", "Ingestor", "LogIds", "RunMemory"]
+
+MAX_PROBLEMS: Final = 20
+"""At most this many problems are listed in one rejection (the count says how many there were)."""
+
+
+class BadEvents(InputError):
+    """A request body that is not an OpenLineage event or batch; nothing of it was written.
+
+    ``problems`` lists one sentence per bad event (at most :data:`MAX_PROBLEMS`).
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        self.problems = problems or [message]
+        sentence = message if message.endswith((".", "?", "!")) else message + "."
+        super().__init__(sentence, hint="Nothing of this request was written.")
+
+
+class LogIds:
+    """The event ids in a store's log, kept current by reading only the bytes appended since.
+
+    Only whole lines are read (a line being appended is picked up next time). If the log
+    was replaced or cut short, it is read again from the start.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lineage_cli.store.events import append_events, new_event, KIND_FLOW_STARTED
+    >>> log = Path(tempfile.mkdtemp()) / "events.jsonl"
+    >>> ids = LogIds(log)
+    >>> len(ids.current())
+    0
+    >>> _ = append_events(log, [new_event(KIND_FLOW_STARTED, lineage_id="L", event_id="e1")])
+    >>> sorted(ids.current())
+    ['e1']
+    """
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self._ids: set[str] = set()
+        self._offset = 0
+        self._identity: tuple[int, int] | None = None
+
+    def current(self) -> set[str]:
+        """The ids now in the log (the same set object each time, updated in place)."""
+        try:
+            stat = os.stat(self.log)
+        except FileNotFoundError:
+            self._reset(None)
+            return self._ids
+        identity = (stat.st_dev, stat.st_ino)
+        if identity != self._identity or stat.st_size < self._offset:
+            self._reset(identity)
+        if stat.st_size > self._offset:
+            with open(self.log, "rb") as log:
+                log.seek(self._offset)
+                data = log.read(stat.st_size - self._offset)
+            whole = data.rfind(b"\n") + 1
+            for line in data[:whole].split(b"\n"):
+                if not line or line.isspace():
+                    continue
+                try:
+                    event = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    continue  # a torn line: the build skips it too
+                if isinstance(event, dict) and isinstance(event.get("event_id"), str):
+                    self._ids.add(event["event_id"])
+            self._offset += whole
+        return self._ids
+
+    def _reset(self, identity: tuple[int, int] | None) -> None:
+        self._ids.clear()
+        self._offset = 0
+        self._identity = identity
+
+
+class RunMemory:
+    """The RunEvents accepted lately, per run, with their digests (least recently used runs go first).
+
+    A producer sends a run's events one request at a time (START with the inputs, COMPLETE
+    with the outputs). Mapping each new event together with its run's earlier ones gives
+    the artifacts the inputs the whole run named, as importing all the events at once does.
+
+    Examples
+    --------
+    >>> memory = RunMemory(runs=1)
+    >>> memory.remember([("d1", "e1", "run-a"), ("d2", "e2", "run-b")])
+    >>> memory.prior({"run-a", "run-b"})
+    ['e2']
+    """
+
+    def __init__(self, runs: int = 10_000, per_run: int = 64) -> None:
+        self._runs: OrderedDict[str, OrderedDict[str, Any]] = OrderedDict()
+        self._max_runs = runs
+        self._per_run = per_run
+
+    def prior(self, run_ids: set[str], *, without: frozenset[str] = frozenset()) -> list[Any]:
+        """The remembered events of these runs, except those whose digest is in ``without``."""
+        found: list[Any] = []
+        for run_id in sorted(run_ids):
+            for key, event in self._runs.get(run_id, {}).items():
+                if key not in without:
+                    found.append(event)
+        return found
+
+    def remember(self, entries: list[tuple[str, Any, str]]) -> None:
+        """Remember ``(digest, event, run id)`` entries."""
+        for key, event, run_id in entries:
+            events = self._runs.setdefault(run_id, OrderedDict())
+            self._runs.move_to_end(run_id)
+            events[key] = event
+            if len(events) > self._per_run:
+                events.popitem(last=False)
+        while len(self._runs) > self._max_runs:
+            self._runs.popitem(last=False)
+
+
+def _where(position: int, count: int) -> str:
+    return "the event" if count == 1 else f"event {position} of {count}"
+
+
+def _split(body: bytes) -> list[Any]:
+    """The events of a body (one object, or an array of them), or :class:`BadEvents`."""
+    if not body.strip():
+        raise BadEvents("the request body is empty; send an OpenLineage event (a JSON object) or an array.")
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        reason = exc.msg.split(":", 1)[0]
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise BadEvents(f"the body is not valid JSON ({reason}, {where}).") from None
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        return [value]
+    kind = {str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), "null")
+    raise BadEvents(
+        f"the body is a JSON {kind}; send an OpenLineage event (a JSON object) or a batch (a JSON array)."
+    )
+
+
+class Ingestor:
+    """One store's OpenLineage intake; :meth:`ingest` is safe to call from many threads at once.
+
+    Parameters
+    ----------
+    store:
+        The store whose ``events.jsonl`` receives the events.
+    assume_utc:
+        Read an ``eventTime`` without a timezone as UTC (as ``import openlineage --assume-utc``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> intake = Ingestor(StorePaths(Path(tempfile.mkdtemp())))
+    >>> body = (b'{"eventType": "COMPLETE", "eventTime": "2026-01-01T00:00:00Z", "producer": "p",'
+    ...         b' "run": {"runId": "r"}, "job": {"namespace": "ns", "name": "j"},'
+    ...         b' "outputs": [{"namespace": "file", "name": "out.csv"}]}')
+    >>> intake.ingest(body).appended, intake.ingest(body).duplicates
+    (2, 2)
+    >>> intake.ingest(b'[{"run": {}}]')
+    Traceback (most recent call last):
+    ...
+    lineage_cli.serve.ingest.BadEvents: the event: `run.runId` must be a non-empty string. Nothing ...
+    """
+
+    def __init__(self, store: StorePaths, *, assume_utc: bool = False) -> None:
+        self.store = store
+        self.assume_utc = assume_utc
+        self._lock = threading.Lock()
+        self._ids = LogIds(store.events)
+        self._runs = RunMemory()
+        self._order = 0
+
+    def ingest(self, body: bytes) -> ImportResult:
+        """Append the lineage events of one request body; raise :class:`BadEvents` for a bad one.
+
+        The events are in the log (one locked append) when this returns.
+        """
+        items = _split(body)
+        try:
+            data = b"\n".join(orjson.dumps(item) for item in items)
+        except orjson.JSONEncodeError as exc:  # the parser accepted what the encoder refuses
+            raise BadEvents(f"the body holds a value that is not portable JSON ({exc}).") from None
+        with self._lock:
+            order = self._order
+            self._order += len(items) + 1  # later requests sort after earlier ones at equal times
+            events, problems, records, ignored = parse_run_events(
+                data, "request", first_order=order, assume_utc=self.assume_utc
+            )
+            if problems:
+                listed = [
+                    f"{_where(p.line, len(items))}: {p.problem.removesuffix('; skipped')}"
+                    for p in problems[:MAX_PROBLEMS]
+                ]
+                many = f"{len(problems)} events have problems; " if len(problems) > 1 else ""
+                raise BadEvents(many + listed[0], listed)
+            result = ImportResult(unit="OpenLineage events", read=records, ignored=ignored)
+            keys = [digest(e.raw) for e in events]
+            mapped = self._map(events, frozenset(keys))
+            result.artifacts = len({e["artifact_id"] for e in mapped if e["kind"] == KIND_ARTIFACT})
+            append_new_events(self.store, mapped, result, known_ids=self._ids.current())
+            self._runs.remember([(key, e, e.run_id) for key, e in zip(keys, events, strict=True)])
+        return result
+
+    def _map(self, events: list[OpenLineageRunEvent], keys: frozenset[str]) -> list[dict[str, Any]]:
+        """Map the new events with their runs' earlier ones; return only the new events' lineage."""
+        prior = self._runs.prior({e.run_id for e in events}, without=keys)
+        if not prior:
+            return map_run_events(events)
+        prior_ids = {e["event_id"] for e in map_run_events(prior)}
+        return [e for e in map_run_events([*prior, *events]) if e["event_id"] not in prior_ids]
