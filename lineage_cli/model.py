@@ -35,6 +35,8 @@ class ArtifactStatus(StrEnum):
     """Currently being produced."""
     UNKNOWN = "unknown"
     """Status cannot be determined."""
+    DROPPED = "dropped"
+    """Its last record dropped it (an OpenLineage ``lifecycleStateChange`` of ``DROP``)."""
 
 
 class TransformationType(StrEnum):

@@ -91,11 +91,23 @@ def _plain_value(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
+def _headline_facts(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """Facts worth a line of their own: the error of a failed artifact, and its aliases."""
+    facts = []
+    error = (document["metadata"] or {}).get("error")
+    if document["status"] == "failed" and isinstance(error, str):
+        facts.append(("error", error))
+    if document.get("aliases"):
+        facts.append(("aliases", " ".join(document["aliases"])))
+    return facts
+
+
 def _provenance_lines(document: dict[str, Any]) -> list[str]:
     """``key: value`` lines; one ``parent:``/``child:`` line per edge, for grep and cut."""
     lines = [f"artifact: {document['artifact']}", f"recorded: {'yes' if document['recorded'] else 'no'}"]
     for key in ("version", "status", "transformation"):
         lines.append(f"{key}: {_plain_value(document[key])}")
+    lines += [f"{key}: {value}" for key, value in _headline_facts(document)]
     for key, value in (
         document["provenance"]
         or dict.fromkeys(("agent", "workflow", "stage", "timestamp", "tool", "environment"))
@@ -121,6 +133,8 @@ def _render_provenance(document: dict[str, Any]) -> None:
     else:
         for key in ("version", "status", "transformation"):
             facts.add_row(key, _text(_plain_value(document[key])))
+        for key, value in _headline_facts(document):
+            facts.add_row(key, _text(value, "red" if key == "error" else ""))
         for key, value in document["provenance"].items():
             facts.add_row(key, _text(_plain_value(value)))
         if document["metadata"]:

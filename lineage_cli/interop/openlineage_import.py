@@ -16,6 +16,7 @@ import orjson
 from lineage_cli.errors import LineageError, LineageFileError, TimestampError
 from lineage_cli.interop.common import ImportResult, append_new_events, digest
 from lineage_cli.interop.naming import agent_for_producer, artifact_id_of
+from lineage_cli.interop.openlineage_read import BadShape, read_records
 from lineage_cli.lineagefile import gc_paused
 from lineage_cli.model import TransformationType, format_timestamp, parse_timestamp
 from lineage_cli.store.events import (
@@ -49,6 +50,7 @@ _FAILED: Final = frozenset({"FAIL", "ABORT"})
 # Run facets worth keeping on the flow events; others (Spark's logical plan, for one) can be
 # megabytes and say nothing about lineage.
 _KEPT_RUN_FACETS: Final = ("parent", "nominalTime", "processing_engine", "errorMessage", "jobType")
+_LIFECYCLE: Final = "lifecycleStateChange"
 
 _STDIN: Final = "-"
 
@@ -171,13 +173,14 @@ def _check(
 def parse_run_events(
     data: bytes, name: str, *, first_order: int = 0, assume_utc: bool = False
 ) -> tuple[list[OpenLineageRunEvent], list[LogProblem], int, int]:
-    r"""Parse OpenLineage NDJSON into checked RunEvents.
+    r"""Parse OpenLineage events (NDJSON, or a JSON array: see :func:`read_records`) into checked RunEvents.
 
     Returns ``(events, problems, records, ignored)``: problems name the line of each
     malformed line, unknown event type or missing field; ``records`` counts non-blank
     lines; ``ignored`` counts valid JobEvents and DatasetEvents (static metadata with no
-    run, which produce no artifact). A file holding one indented JSON event (the client's
-    ``debug_mode``) is read as that one event.
+    run, which produce no artifact). A file holding indented JSON events (the client's
+    ``debug_mode``), or a JSON array of them, is read whole. A file of another shape is one
+    problem naming that shape.
 
     Examples
     --------
@@ -191,21 +194,12 @@ def parse_run_events(
     """
     events: list[OpenLineageRunEvent] = []
     problems: list[LogProblem] = []
-    records = ignored = 0
-    lines = data.split(b"\n")
-    parsed: list[tuple[int, Any]] = []
-    with gc_paused():  # parsing allocates many containers and none are garbage
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            records += 1
-            try:
-                parsed.append((number, orjson.loads(line)))
-            except orjson.JSONDecodeError as exc:
-                parsed.append((number, exc))
-    if parsed and isinstance(parsed[0][1], orjson.JSONDecodeError) and data.lstrip().startswith(b"{"):
-        with contextlib.suppress(orjson.JSONDecodeError):  # not NDJSON: one pretty-printed event?
-            parsed, records = [(parsed[0][0], orjson.loads(data))], 1
+    ignored = 0
+    try:
+        parsed, records = read_records(data)
+    except BadShape as exc:
+        expected = "expected OpenLineage events as NDJSON (one a line) or a JSON array of events"
+        return [], [LogProblem(name, 1, f"the file is {exc}: {expected}; skipped")], 1, 0
     for number, raw in parsed:
         if isinstance(raw, orjson.JSONDecodeError):
             message = raw.msg.split(":", 1)[0]
@@ -222,9 +216,17 @@ def parse_run_events(
 
 
 def _error_message(event: OpenLineageRunEvent) -> str:
-    facet = event.run_facets.get("errorMessage")
-    if isinstance(facet, dict) and isinstance(facet.get("message"), str) and facet["message"]:
-        return str(facet["message"])
+    """The run's error: the spec's ``errorMessage`` facet, else an engine's exception facet.
+
+    Engines name their own facet (the Spark agent writes ``spark.exception``); any run facet
+    whose name ends in ``exception`` and that holds a ``message`` is one.
+    """
+    facets = event.run_facets
+    names = ["errorMessage", *sorted(k for k in facets if k.lower().endswith("exception"))]
+    for name in names:
+        facet = facets.get(name)
+        if isinstance(facet, dict) and isinstance(facet.get("message"), str) and facet["message"].strip():
+            return str(facet["message"]).strip()
     return f"OpenLineage run ended with {event.event_type}"
 
 
@@ -357,6 +359,10 @@ def _artifact_event(
     for name in ("schema", "columnLineage"):
         if name in remaining:
             metadata[name] = remaining.pop(name)
+    lifecycle = remaining.get(_LIFECYCLE)
+    if isinstance(lifecycle, dict) and isinstance(lifecycle.get(_LIFECYCLE), str):
+        # CREATE, OVERWRITE, DROP...: the build shows a DROP as the status "dropped".
+        metadata[_LIFECYCLE] = lifecycle[_LIFECYCLE]
     version_facet = remaining.get("version")
     version = event.run_id
     if isinstance(version_facet, dict) and isinstance(version_facet.get("datasetVersion"), str):

@@ -14,8 +14,9 @@ Rules (see README, "The store"):
   inputs of every artifact the flow recorded, whichever import they arrived in;
 - an artifact with no ``version`` gets the number of its record (1, 2, 3...);
 - status: FAILED when the flow that produced it (its ``lineage_id``) failed, IN_PROGRESS
-  when that flow started and has not finished, STALE when an input, directly or further
-  upstream, was re-produced (as a different version) after it was built, FRESH otherwise.
+  when that flow started and has not finished, DROPPED when its record says so (metadata
+  ``lifecycleStateChange`` ``DROP``), STALE when an input, directly or further upstream,
+  was re-produced (as a different version) after it was built, FRESH otherwise.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from lineage_cli.store.events import (
 from lineage_cli.store.layout import StorePaths
 
 __all__ = [
+    "LIFECYCLE",
     "PROGRESS_EVERY",
     "BuildResult",
     "Fold",
@@ -65,6 +67,9 @@ __all__ = [
     "read_log",
     "require_log",
 ]
+
+LIFECYCLE: Final = "lifecycleStateChange"
+"""The metadata key saying what a record did to its dataset (``CREATE``, ``OVERWRITE``, ``DROP``...)."""
 
 PROGRESS_EVERY: Final = 100_000
 """The progress callback is called once per this many events (so small logs stay quiet)."""
@@ -429,6 +434,7 @@ class _Folder:
             in_progress.value,
             fresh.value,
         )
+        dropped_value = ArtifactStatus.DROPPED.value
         add_edge = edges.append
         inputs_of = self.resolved_inputs()
         for artifact_id, (moment, _, count, event) in self.current.items():
@@ -442,7 +448,10 @@ class _Folder:
                 metadata.setdefault("kind", kind)
             flow = flows.get(lineage_id)
             if flow is None or flow[1] is fresh:
-                status = stale_value if artifact_id in stale else fresh_value
+                if user_metadata and user_metadata.get(LIFECYCLE) == "DROP":
+                    status = dropped_value
+                else:
+                    status = stale_value if artifact_id in stale else fresh_value
             elif flow[1] is failed:
                 status = failed_value
                 if flow[2]:
