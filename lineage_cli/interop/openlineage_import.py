@@ -16,11 +16,13 @@ import orjson
 from lineage_cli.errors import LineageError, LineageFileError, TimestampError
 from lineage_cli.interop.common import ImportResult, append_new_events, digest
 from lineage_cli.interop.naming import agent_for_producer, artifact_id_of
+from lineage_cli.interop.openlineage_facets import column_edges, symlink_aliases
 from lineage_cli.interop.openlineage_read import BadShape, read_records
 from lineage_cli.lineagefile import gc_paused
 from lineage_cli.model import TransformationType, format_timestamp, parse_timestamp
 from lineage_cli.store.events import (
     KIND_ARTIFACT,
+    KIND_DESCRIBED,
     KIND_FLOW_COMPLETED,
     KIND_FLOW_FAILED,
     KIND_FLOW_STARTED,
@@ -44,6 +46,12 @@ SOURCE: Final = "openlineage"
 
 RUN_EVENT_TYPES: Final = ("START", "RUNNING", "COMPLETE", "FAIL", "ABORT", "OTHER")
 """The RunEvent ``eventType`` values of the OpenLineage spec (2-0-2)."""
+
+JOB_EVENT: Final = "JOB"
+"""The ``event_type`` of a checked JobEvent (static lineage: a job's inputs and outputs, no run)."""
+
+DATASET_EVENT: Final = "DATASET"
+"""The ``event_type`` of a checked DatasetEvent (facts about one dataset)."""
 
 _FAILED: Final = frozenset({"FAIL", "ABORT"})
 
@@ -127,14 +135,18 @@ def _check(
     """A checked event, a problem sentence, or ``None`` for a valid event that is not a RunEvent."""
     if not isinstance(raw, dict):
         return "expected a JSON object (an OpenLineage RunEvent)"
-    if "run" not in raw:
-        if "job" in raw or "dataset" in raw:
-            return None  # a JobEvent or DatasetEvent: static metadata, no run to import
+    if "run" not in raw and "job" not in raw:
+        if "dataset" in raw:
+            return _check_dataset_event(raw, path, line, order, assume_utc)
         return "not an OpenLineage event (no `run`, `job` or `dataset`)"
-    event_type = raw.get("eventType") or "OTHER"  # optional in the spec; OTHER adds metadata only
-    if event_type not in RUN_EVENT_TYPES:
-        return f"unknown event type {event_type!r} (expected one of {', '.join(RUN_EVENT_TYPES)})"
     run, job = raw.get("run"), raw.get("job")
+    if run is None:  # a JobEvent: static lineage of a job, no run
+        event_type = JOB_EVENT
+        run = {"runId": f"job:{job.get('namespace')}/{job.get('name')}"} if isinstance(job, dict) else None
+    else:
+        event_type = raw.get("eventType") or "OTHER"  # optional in the spec; OTHER adds metadata only
+        if event_type not in RUN_EVENT_TYPES:
+            return f"unknown event type {event_type!r} (expected one of {', '.join(RUN_EVENT_TYPES)})"
     if not isinstance(run, dict) or not isinstance(run.get("runId"), str) or not run["runId"]:
         return "`run.runId` must be a non-empty string"
     if not isinstance(job, dict) or not all(
@@ -167,6 +179,36 @@ def _check(
         outputs=outputs,
         run_facets=_facets(run),
         job_facets=_facets(job),
+    )
+
+
+def _check_dataset_event(
+    raw: dict[str, Any], path: str, line: int, order: int, assume_utc: bool
+) -> OpenLineageRunEvent | str:
+    """A DatasetEvent, checked, as an event whose one output is the dataset (no job, no run)."""
+    datasets, problem = _datasets({"dataset": [raw["dataset"]]}, "dataset")
+    if problem:
+        return problem.replace("`dataset[0]`", "`dataset`")
+    try:
+        when = _event_time(raw.get("eventTime"), assume_utc)
+    except LineageError as exc:
+        return exc.message
+    producer = raw.get("producer")
+    return OpenLineageRunEvent(
+        path=path,
+        line=line,
+        order=order,
+        raw=raw,
+        event_type=DATASET_EVENT,
+        time=when,
+        run_id="",
+        job_namespace="",
+        job_name="",
+        producer=producer if isinstance(producer, str) and producer else "unknown",
+        inputs=[],
+        outputs=datasets,
+        run_facets={},
+        job_facets={},
     )
 
 
@@ -283,8 +325,52 @@ def map_run_events(events: Iterable[OpenLineageRunEvent]) -> list[dict[str, Any]
     return mapped
 
 
+def _described(key: str, common: dict[str, Any], artifact_id: str, **fields: Any) -> dict[str, Any]:
+    event_id = f"ol-{digest(key, 'described', artifact_id)}"
+    return new_event(KIND_DESCRIBED, event_id=event_id, **common, artifact_id=artifact_id, **fields)
+
+
+def _map_aliases(
+    event: OpenLineageRunEvent, key: str, common: dict[str, Any], mapped: list[dict[str, Any]]
+) -> None:
+    """An ``artifact_described`` event for each dataset with ``symlinks`` (its other names)."""
+    done: set[str] = set()
+    for dataset in (*event.inputs, *event.outputs):
+        artifact_id = artifact_id_of(dataset)
+        aliases = symlink_aliases(dataset, artifact_id)
+        if aliases and artifact_id not in done:
+            done.add(artifact_id)
+            mapped.append(_described(key, common, artifact_id, aliases=aliases, metadata=None))
+
+
+def _map_dataset_event(event: OpenLineageRunEvent, mapped: list[dict[str, Any]]) -> None:
+    """A DatasetEvent updates its dataset's record: its facets are merged into the metadata."""
+    key = digest(event.raw)
+    dataset = event.outputs[0]
+    artifact_id = artifact_id_of(dataset)
+    facets = dict(_facets(dataset))
+    metadata: dict[str, Any] = {
+        name: facets.pop(name) for name in ("schema", "columnLineage") if name in facets
+    }
+    lifecycle = facets.get(_LIFECYCLE)
+    if isinstance(lifecycle, dict) and isinstance(lifecycle.get(_LIFECYCLE), str):
+        metadata[_LIFECYCLE] = lifecycle[_LIFECYCLE]
+    if facets:
+        metadata["datasetFacets"] = facets
+    common = {
+        "lineage_id": f"dataset:{artifact_id}",
+        "parent_lineage_id": None,
+        "time": format_timestamp(event.time),
+    }
+    aliases = symlink_aliases(dataset, artifact_id)
+    mapped.append(_described(key, common, artifact_id, aliases=aliases, metadata=metadata or None))
+
+
 def _map_one(event: OpenLineageRunEvent, mapped: list[dict[str, Any]]) -> None:
-    """Append the lineage events of one RunEvent to ``mapped`` (each depends on this event alone)."""
+    """Append the lineage events of one OpenLineage event to ``mapped`` (each depends on it alone)."""
+    if event.event_type == DATASET_EVENT:
+        _map_dataset_event(event, mapped)
+        return
     key = digest(event.raw)
     parent = event.parent
     time = format_timestamp(event.time)
@@ -311,6 +397,7 @@ def _map_one(event: OpenLineageRunEvent, mapped: list[dict[str, Any]]) -> None:
         "job_id": f"{event.job_namespace}/{event.job_name}",
         "attributes": {"openlineage": {**ol_ref, "runFacets": kept} if kept else ol_ref},
     }
+    _map_aliases(event, key, common, mapped)
     inputs = list(dict.fromkeys(artifact_id_of(dataset) for dataset in event.inputs))
     if inputs:
         mapped.append(new_event(KIND_RUN_INPUTS, event_id=f"ol-{key}-inputs", **common, inputs=inputs))
@@ -356,6 +443,7 @@ def _artifact_event(
         kind = TransformationType.MERGED if len(inputs) > 1 else TransformationType.DERIVED
     remaining = dict(facets)
     metadata: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
     for name in ("schema", "columnLineage"):
         if name in remaining:
             metadata[name] = remaining.pop(name)
@@ -364,7 +452,7 @@ def _artifact_event(
         # CREATE, OVERWRITE, DROP...: the build shows a DROP as the status "dropped".
         metadata[_LIFECYCLE] = lifecycle[_LIFECYCLE]
     version_facet = remaining.get("version")
-    version = event.run_id
+    version = None if event.event_type == JOB_EVENT else event.run_id  # a job's records are numbered
     if isinstance(version_facet, dict) and isinstance(version_facet.get("datasetVersion"), str):
         version = version_facet["datasetVersion"]
     type_facet = remaining.get("datasetType")
@@ -378,6 +466,9 @@ def _artifact_event(
     if output_facets:
         reference["outputFacets"] = output_facets
     metadata["openlineage"] = reference
+    columns = column_edges({"facets": facets})
+    if columns:
+        extra["columns"] = columns
     return new_event(
         KIND_ARTIFACT,
         event_id=f"ol-{digest(key, artifact_id)}",
@@ -391,6 +482,7 @@ def _artifact_event(
         metadata=metadata,
         tool=_tool(event),
         environment=None,
+        **extra,
     )
 
 
