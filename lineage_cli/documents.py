@@ -50,6 +50,7 @@ def provenance_document(result: queries.Provenance) -> dict[str, Any]:
         "artifact": result.artifact_id,
         "recorded": result.recorded,
         **record,
+        "aliases": list(result.node.aliases) if result.node is not None else [],
         "parents": edge_refs(result.parents),
         "children": edge_refs(result.children),
     }

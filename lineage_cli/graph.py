@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import difflib
 import gc
+import re
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from lineage_cli.errors import InputError, LineageError, LineageFileError, UnknownArtifactError
 from lineage_cli.model import (
@@ -28,6 +29,7 @@ __all__ = [
     "edge_to_document",
     "gc_paused",
     "group_pairs",
+    "natural_id_candidates",
     "node_from_document",
     "node_to_document",
     "suggest_ids",
@@ -69,7 +71,14 @@ class GraphView(Protocol):
         ...
 
     def require(self, artifact_id: str) -> str:
-        """Return ``artifact_id`` if known, else raise :class:`UnknownArtifactError`."""
+        """The id ``artifact_id`` names (itself, or the artifact it is an alias of).
+
+        Raises :class:`UnknownArtifactError` when it names none.
+        """
+        ...
+
+    def alias_of(self, name: str) -> str | None:
+        """The artifact id ``name`` is an alias (or the natural URI) of, or ``None``."""
         ...
 
     def artifact_ids(self) -> Sequence[str]:
@@ -186,6 +195,16 @@ def node_from_document(artifact_id: str, raw: Any) -> LineageNode:
     metadata = raw.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise _bad_node(artifact_id, "`metadata` must be an object")
+    aliases = raw.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise _bad_node(artifact_id, "`aliases` must be a list of ids")
+    columns = raw.get("columns", {})
+    if not isinstance(columns, dict) or not all(
+        isinstance(sources, list)
+        and all(isinstance(s, dict) and isinstance(s.get("source"), str) for s in sources)
+        for sources in columns.values()
+    ):
+        raise _bad_node(artifact_id, "`columns` must map each column to a list of {source, type}")
     return LineageNode(
         artifact_id=artifact_id,
         version=str(raw.get("version", "")),
@@ -194,6 +213,8 @@ def node_from_document(artifact_id: str, raw: Any) -> LineageNode:
         transformation=str(raw.get("transformation") or ""),
         status=status,
         metadata=metadata,
+        aliases=list(aliases),
+        columns=columns,
     )
 
 
@@ -207,7 +228,7 @@ def node_to_document(node: LineageNode) -> dict[str, Any]:
     '2026-01-01T00:00:00Z'
     """
     p = node.provenance
-    return {
+    document = {
         "version": node.version,
         "status": node.status.value,
         "provenance": {
@@ -222,6 +243,39 @@ def node_to_document(node: LineageNode) -> dict[str, Any]:
         "transformation": node.transformation,
         "metadata": node.metadata,
     }
+    if node.aliases:
+        document["aliases"] = list(node.aliases)
+    if node.columns:
+        document["columns"] = node.columns
+    return document
+
+
+def natural_id_candidates(name: str) -> list[str]:
+    """Ids a dataset's natural URI may stand for, when the URI is not an id itself.
+
+    OpenLineage forms a dataset's URI as ``scheme:[//authority]path``; ``lineage`` ids are
+    ``namespace/name`` with a single ``/``. So ``file:///tmp/x`` and ``file:/tmp/x`` stand
+    for ``file/tmp/x``, ``bigquery:p.d.t`` for ``bigquery/p.d.t``, and
+    ``hdfs://host//user/t`` for ``hdfs://host/user/t``.
+
+    Examples
+    --------
+    >>> natural_id_candidates("file:///tmp/x.csv"), natural_id_candidates("bigquery:p.d.t")
+    (['file/tmp/x.csv'], ['bigquery/p.d.t'])
+    >>> natural_id_candidates("hdfs://host//user/t")
+    ['hdfs://host/user/t']
+    """
+    match = _NATURAL_URI.fullmatch(name)
+    if match is None:
+        return []
+    scheme, authority, rest = match.groups()
+    if authority:
+        collapsed = f"{scheme}://{authority}/{rest.lstrip('/')}"
+        return [collapsed] if collapsed != name else []
+    return [f"{scheme}/{rest.lstrip('/')}"] if rest else []
+
+
+_NATURAL_URI: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?://([^/]*))?/*(.*)", re.DOTALL)
 
 
 def in_file(origin: str | None, error: InputError) -> InputError:
@@ -393,6 +447,7 @@ class LineageGraph:
         self._parents: dict[str, Any] | None = None
         self._children: dict[str, Any] | None = None
         self._first_edge: dict[tuple[str, str], int] | None = None
+        self._aliases: dict[str, str] | None = None
 
     # -- construction -------------------------------------------------------------
 
@@ -483,6 +538,7 @@ class LineageGraph:
         self._parents = None
         self._children = None
         self._first_edge = None
+        self._aliases = None
 
     def _edge_at(self, position: int) -> LineageEdge:
         try:
@@ -695,7 +751,42 @@ class LineageGraph:
         """
         if artifact_id in self:
             return artifact_id
+        target = self.alias_of(artifact_id)
+        if target is not None:
+            return target
         raise UnknownArtifactError(artifact_id, suggest_ids(artifact_id, self.artifact_ids()))
+
+    def alias_of(self, name: str) -> str | None:
+        """The artifact ``name`` is an alias of (a node's ``aliases``) or the natural URI of, else ``None``.
+
+        The alias table is built on first use, in one pass over the nodes (O(V)); ids that are
+        found directly never need it.
+
+        Examples
+        --------
+        >>> doc = {"nodes": {"file/tmp/t": {"version": "1", "aliases": ["hive://m/db.t"],
+        ...        "provenance": {"timestamp": "2026-01-01T00:00:00Z"}}}, "edges": []}
+        >>> g = LineageGraph.from_document(doc)
+        >>> g.alias_of("hive://m/db.t"), g.require("file:///tmp/t"), g.alias_of("nope")
+        ('file/tmp/t', 'file/tmp/t', None)
+        """
+        if self._aliases is None:
+            table: dict[str, str] = {}
+            for aid, value in self.nodes._items.items():
+                names = value.aliases if type(value) is LineageNode else value.get("aliases")
+                if isinstance(names, list):
+                    table.update((n, aid) for n in names if isinstance(n, str) and n not in self.nodes)
+            self._aliases = table
+        found = self._aliases.get(name)
+        if found is not None:
+            return found
+        for candidate in natural_id_candidates(name):
+            if candidate in self:
+                return candidate
+            found = self._aliases.get(candidate)
+            if found is not None:
+                return found
+        return None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, LineageGraph):

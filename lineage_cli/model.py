@@ -35,6 +35,8 @@ class ArtifactStatus(StrEnum):
     """Currently being produced."""
     UNKNOWN = "unknown"
     """Status cannot be determined."""
+    DROPPED = "dropped"
+    """Its last record dropped it (an OpenLineage ``lifecycleStateChange`` of ``DROP``)."""
 
 
 class TransformationType(StrEnum):
@@ -186,6 +188,10 @@ class LineageNode:
     transformation: str
     status: ArtifactStatus = ArtifactStatus.UNKNOWN
     metadata: dict[str, Any] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+    """Other ids of the same artifact (OpenLineage ``symlinks``); every command accepts them."""
+    columns: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Column lineage: each column -> its source columns, ``{"source": "ID#COLUMN", "type": ...}``."""
 
     @property
     def quality_score(self) -> float | None:

@@ -70,7 +70,7 @@ def walk(
     >>> walk(g, "a", "downstream")
     {'b': 1, 'c': 2}
     """
-    graph.require(start)
+    start = graph.require(start)
     _check_depth(depth)
     steps: list[Callable[[str], Sequence[str]]] = []
     if direction in ("upstream", "both"):
@@ -246,7 +246,7 @@ def walk_tree(
     >>> walk_tree(g, "a", "downstream")
     {'a': None, 'b': 'a', 'c': 'a', 'd': 'b'}
     """
-    graph.require(start)
+    start = graph.require(start)
     _check_depth(depth)
     return _bfs_tree(_steps(graph, direction), start, depth)
 
@@ -326,7 +326,7 @@ def provenance(graph: GraphView, artifact_id: str) -> Provenance:
     >>> p.parents[0].transformation_type
     <TransformationType.DERIVED: 'derived'>
     """
-    graph.require(artifact_id)
+    artifact_id = graph.require(artifact_id)
     return Provenance(
         artifact_id=artifact_id,
         node=graph.node(artifact_id),
@@ -374,8 +374,8 @@ def shortest_path(graph: GraphView, from_id: str, to_id: str, directed: bool = F
     >>> shortest_path(g, "a", "c", directed=True)
     ['a', 'b', 'c']
     """
-    graph.require(from_id)
-    graph.require(to_id)
+    from_id = graph.require(from_id)
+    to_id = graph.require(to_id)
     step = graph.children if directed else _undirected(graph)
     came_from = _bfs_tree(step, from_id, goal=to_id)
     return _path_to(came_from, to_id) if to_id in came_from else None
@@ -569,7 +569,7 @@ def analyze_impact(graph: GraphView, changed_id: str, critical: Iterable[str] | 
     >>> r.critical_paths, r.unknown_critical
     ([['raw', 'clean', 'report']], ['nope'])
     """
-    graph.require(changed_id)
+    changed_id = graph.require(changed_id)
     came_from = _bfs_tree(graph.children, changed_id)
     del came_from[changed_id]
     affected = sorted(came_from)

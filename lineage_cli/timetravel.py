@@ -9,7 +9,7 @@ it is used instead of replaying the log; otherwise the log is replayed in one pa
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -148,11 +148,20 @@ class GraphDiff:
     """``(artifact, version at start, version at end)``."""
     edges_added: list[tuple[str, str]]
     edges_removed: list[tuple[str, str]]
+    dropped: list[str] = field(default_factory=list)
+    """Artifacts dropped in between (status ``dropped`` at the end, not at the start)."""
 
     @property
     def empty(self) -> bool:
         """Whether nothing changed."""
-        return not (self.added or self.removed or self.modified or self.edges_added or self.edges_removed)
+        return not (
+            self.added
+            or self.removed
+            or self.modified
+            or self.edges_added
+            or self.edges_removed
+            or self.dropped
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape of ``lineage diff --json`` (see README)."""
@@ -165,6 +174,7 @@ class GraphDiff:
                 "modified": [
                     {"artifact": a, "from_version": v1, "to_version": v2} for a, v1, v2 in self.modified
                 ],
+                "dropped": self.dropped,
             },
             "edges": {
                 "added": [{"source": s, "target": t} for s, t in self.edges_added],
@@ -221,4 +231,9 @@ def diff(
         ),
         edges_added=sorted(after_edges - before_edges),
         edges_removed=sorted(before_edges - after_edges),
+        dropped=sorted(
+            a
+            for a, node in after.items()
+            if node.get("status") == "dropped" and (a not in before or before[a].get("status") != "dropped")
+        ),
     )

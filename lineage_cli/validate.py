@@ -315,7 +315,9 @@ _STATUSES = [s.value for s in ArtifactStatus]
 _TYPES = [t.value for t in TransformationType]
 _TOP_FIELDS = frozenset(("$schema", "version", "built_at", "nodes", "edges"))
 _TOP_REQUIRED = frozenset(("version", "nodes", "edges"))
-_NODE_FIELDS = frozenset(("version", "status", "provenance", "inputs", "transformation", "metadata"))
+_NODE_FIELDS = frozenset(
+    ("version", "status", "provenance", "inputs", "transformation", "metadata", "aliases", "columns")
+)
 _NODE_REQUIRED = frozenset(("version", "status", "provenance", "inputs", "transformation"))
 _PROV_FIELDS = frozenset(("agent", "workflow", "stage", "timestamp", "tool", "environment"))
 _PROV_REQUIRED = frozenset(("agent", "workflow", "stage", "timestamp"))
@@ -430,6 +432,17 @@ def _check_node(check: _Checker, artifact_id: str, node: Any) -> list[str]:
         _check_provenance(check, node["provenance"], f"{path}.provenance", artifact_id)
     if "metadata" in node:
         _check_metadata(check, node["metadata"], f"{path}.metadata", artifact_id)
+    if "aliases" in node:
+        check.expect(
+            node["aliases"],
+            lambda v: (
+                isinstance(v, list) and all(isinstance(a, str) and a for a in v) and len(set(v)) == len(v)
+            ),
+            "a list of distinct ids",
+            _member(path, "aliases"),
+            lambda: _of("aliases", artifact_id),
+            **where,
+        )
     inputs = node.get("inputs", [])
     inputs_path = f"{path}.inputs"
     if not check.expect(

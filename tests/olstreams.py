@@ -23,6 +23,7 @@ def real_lines(path: Path) -> list[bytes]:
 def import_pieces(root: Path, pieces: list[list[bytes]]) -> StorePaths:
     """Import each piece (a list of NDJSON lines) in its own import call, in order."""
     store = StorePaths(root / "store")
+    root.mkdir(parents=True, exist_ok=True)
     for number, piece in enumerate(pieces):
         path = root / f"piece-{number}.ndjson"
         path.write_bytes(b"".join(line + b"\n" for line in piece))

@@ -171,6 +171,7 @@ def test_provenance_json_shape(graph_file: Path) -> None:
             "environment": None,
         },
         "metadata": {},
+        "aliases": [],
         "parents": [
             {"artifact": "raw", "type": "derived", "description": "implicit: listed in the target's inputs"}
         ],

@@ -24,10 +24,11 @@ EXAMPLES = [
     ("gs://bucket", "a/b/c.csv", "gs://bucket/a/b/c.csv"),
     ("kafka://broker:9092", "orders-topic", "kafka://broker:9092/orders-topic"),
     ("bigquery", "proj.ds.table", "bigquery/proj.ds.table"),
-    ("file", "/tmp/x.csv", "file//tmp/x.csv"),
+    ("file", "tmp/x.csv", "file/tmp/x.csv"),
+    ("hdfs://host", "user/hive/warehouse/t2", "hdfs://host/user/hive/warehouse/t2"),
     ("hive://metastore:9083", "db.table", "hive://metastore:9083/db.table"),
     ("team/a", "t", "team%2Fa/t"),
-    ("s3:", "/x/y", "s3%3A//x/y"),
+    ("s3:", "x/y", "s3%3A/x/y"),
 ]
 
 
@@ -39,12 +40,33 @@ def test_common_namespaces_read_like_uris(namespace: str, name: str, expected: s
 
 @given(st.text(min_size=1), st.text())
 def test_every_namespace_and_name_round_trip(namespace: str, name: str) -> None:
-    assert split_artifact_id(dataset_artifact_id(namespace, name)) == (namespace, name)
+    artifact_id = dataset_artifact_id(namespace, name)
+    # A leading "/" of the name is not doubled, so it is the separator on the way back.
+    assert split_artifact_id(artifact_id) == (namespace, name.removeprefix("/"))
+    assert dataset_artifact_id(namespace, name.removeprefix("/")) == artifact_id
+
+
+@pytest.mark.parametrize(
+    ("namespace", "name", "expected"),
+    [
+        (
+            "hdfs://dataproc-producer-test-m",
+            "/user/hive/warehouse/t2",
+            "hdfs://dataproc-producer-test-m/user/hive/warehouse/t2",
+        ),
+        ("file", "/tmp/cll_test/tbl1", "file/tmp/cll_test/tbl1"),
+        ("s3a://acryl-datahub-offline", "/tmp/daily_stats2", "s3a://acryl-datahub-offline/tmp/daily_stats2"),
+    ],
+)
+def test_a_name_beginning_with_a_slash_gives_no_double_slash(
+    namespace: str, name: str, expected: str
+) -> None:
+    assert dataset_artifact_id(namespace, name) == expected
 
 
 @given(st.from_regex(r"[a-z][a-z0-9+.\-]*://[a-z0-9.:\-]*", fullmatch=True), st.text())
 def test_uri_namespaces_are_never_escaped(namespace: str, name: str) -> None:
-    assert dataset_artifact_id(namespace, name) == f"{namespace}/{name}"
+    assert dataset_artifact_id(namespace, name) == f"{namespace}/{name.removeprefix('/')}"
 
 
 @given(st.text() | st.text().map(lambda t: "urn:lineage-cli:agent:" + t))

@@ -224,14 +224,14 @@ def test_problems_name_their_lines_and_stop_the_import(ol_file: Path, tmp_path: 
     assert len(skipped.problems) == 3 and skipped.appended == 33
 
 
-def test_static_job_and_dataset_events_are_ignored_not_problems(tmp_path: Path) -> None:
+def test_job_and_dataset_events_are_read_not_ignored(tmp_path: Path) -> None:
     head = b'{"eventTime": "2026-03-01T00:00:00Z", "producer": "p", '
     data = (
         head + b'"job": {"namespace": "n", "name": "j"}}\n'
         b"" + head + b'"dataset": {"namespace": "n", "name": "d"}}\n'
     )
     events, problems, records, ignored = parse_run_events(data, "static.ndjson")
-    assert (events, problems, records, ignored) == ([], [], 2, 2)
+    assert ([e.event_type for e in events], problems, records, ignored) == (["JOB", "DATASET"], [], 2, 0)
 
 
 # -- the command line ---------------------------------------------------------------------

@@ -71,6 +71,9 @@ class CountingView:
     def require(self, artifact_id: str) -> str:
         return self.inner.require(artifact_id)
 
+    def alias_of(self, name: str) -> str | None:
+        return self.inner.alias_of(name)
+
     def artifact_ids(self) -> Sequence[str]:
         raise AssertionError("a query with a small answer must not read every artifact id")
 

@@ -140,6 +140,8 @@ NEGATIVE: dict[str, tuple[Mutation, str]] = {
     "quality score above 1": (_set(["nodes", "c", "metadata", "quality_score"], 87), "bad-metadata"),
     "visualization not an object": (_set(["nodes", "c", "metadata", "visualization"], "red"), "bad-metadata"),
     "empty artifact id": (_set(["edges", 0, "source"], ""), "empty-id"),
+    "aliases not a list": (_set(["nodes", "c", "aliases"], "hive://m/db.c"), "wrong-type"),
+    "aliases repeated": (_set(["nodes", "c", "aliases"], ["x", "x"]), "wrong-type"),
 }
 
 

@@ -98,7 +98,14 @@ def test_build_stale_and_snapshots(tmp_path: Path) -> None:
     assert built.exit_code == 0, built.stderr
     summary = orjson.loads(built.stdout)
     assert (summary["artifacts"], summary["edges"], summary["events"]) == (4, 3, 7)
-    assert summary["statuses"] == {"fresh": 1, "stale": 3, "failed": 0, "in_progress": 0, "unknown": 0}
+    assert summary["statuses"] == {
+        "fresh": 1,
+        "stale": 3,
+        "failed": 0,
+        "in_progress": 0,
+        "unknown": 0,
+        "dropped": 0,
+    }
     assert summary["snapshot"]["number"] == 1
 
     stale = invoke("stale", "--store", str(tmp_path), "--json")

@@ -340,7 +340,8 @@ def test_cli_json_is_one_document_even_when_clean(tmp_path: Path) -> None:
             "line": None,
             "column": None,
             "message": (
-                "Artifact 'a' has unknown status 'x'; use one of: fresh, stale, failed, in_progress, unknown."
+                "Artifact 'a' has unknown status 'x'; use one of: "
+                "fresh, stale, failed, in_progress, unknown, dropped."
             ),
         }
     ]
@@ -434,7 +435,7 @@ def test_cli_on_a_terminal_prints_the_same_findings_through_rich(
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         f"{path}: $.nodes.a.status: error [unknown-status] Artifact 'a' has unknown status 'x'; "
-        "use one of: fresh, stale, failed, in_progress, unknown.",
+        "use one of: fresh, stale, failed, in_progress, unknown, dropped.",
         f"{path}: $.nodes.b.inputs[0]: warning [input-without-edge] Artifact 'b' lists input 'a' "
         "with no edge for it; an implicit `derived` edge is assumed.",
     ]

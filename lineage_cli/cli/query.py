@@ -13,6 +13,7 @@ from lineage_cli.cli import output
 from lineage_cli.cli.app import app
 from lineage_cli.cli.exitcodes import ExitCode
 from lineage_cli.cli.options import AsOfOpt, GraphOpt, JsonOpt, StoreOpt, parse_as_of
+from lineage_cli.columns import ColumnLineage, column_lineage, looks_like_column
 from lineage_cli.documents import impact_document, provenance_document, walk_document
 from lineage_cli.errors import UsageError
 from lineage_cli.graph import GraphView
@@ -37,8 +38,18 @@ DepthOpt = Annotated[
 ]
 
 
-def _open(graph: str | None, store: str | None, as_of: str | None) -> GraphView:
-    return open_graph(graph, store, parse_as_of(as_of))
+def _open(graph: str | None, store: str | None, as_of: str | None, *ids: str) -> GraphView:
+    """The graph to query; the column graph when an id is a column (``ARTIFACT#COLUMN``)."""
+    moment = parse_as_of(as_of)
+    view = open_graph(graph, store, moment)
+    if ids and looks_like_column(view, ids):
+        from lineage_cli.columns import column_graph
+        from lineage_cli.graph import LineageGraph
+        from lineage_cli.source import open_lineage_graph
+
+        whole = view if isinstance(view, LineageGraph) else open_lineage_graph(graph, store, moment)
+        return column_graph(whole)
+    return view
 
 
 def _text(value: str, style: str = "") -> Text:
@@ -66,11 +77,23 @@ def _plain_value(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
+def _headline_facts(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """Facts worth a line of their own: the error of a failed artifact, and its aliases."""
+    facts = []
+    error = (document["metadata"] or {}).get("error")
+    if document["status"] == "failed" and isinstance(error, str):
+        facts.append(("error", error))
+    if document.get("aliases"):
+        facts.append(("aliases", " ".join(document["aliases"])))
+    return facts
+
+
 def _provenance_lines(document: dict[str, Any]) -> list[str]:
     """``key: value`` lines; one ``parent:``/``child:`` line per edge, for grep and cut."""
     lines = [f"artifact: {document['artifact']}", f"recorded: {'yes' if document['recorded'] else 'no'}"]
     for key in ("version", "status", "transformation"):
         lines.append(f"{key}: {_plain_value(document[key])}")
+    lines += [f"{key}: {value}" for key, value in _headline_facts(document)]
     for key, value in (
         document["provenance"]
         or dict.fromkeys(("agent", "workflow", "stage", "timestamp", "tool", "environment"))
@@ -96,6 +119,8 @@ def _render_provenance(document: dict[str, Any]) -> None:
     else:
         for key in ("version", "status", "transformation"):
             facts.add_row(key, _text(_plain_value(document[key])))
+        for key, value in _headline_facts(document):
+            facts.add_row(key, _text(value, "red" if key == "error" else ""))
         for key, value in document["provenance"].items():
             facts.add_row(key, _text(_plain_value(value)))
         if document["metadata"]:
@@ -112,6 +137,30 @@ def _render_provenance(document: dict[str, Any]) -> None:
         _print_table(f"{title}: {len(document[key])}", table)
 
 
+def _print_columns(artifact_id: str, columns: list[ColumnLineage], *, as_json: bool) -> None:
+    """``provenance --columns``: one document, or a line per column source: column, source, type."""
+    if as_json:
+        output.print_json({"artifact": artifact_id, "columns": [c.to_json() for c in columns]})
+        return
+    if output.is_terminal():
+        table = output.table("column", "from", "type")
+        for c in columns:
+            for number, source in enumerate(c.sources or [{"source": "", "type": None}]):
+                table.add_row(
+                    _text(c.column if number == 0 else ""),
+                    _text(source["source"]),
+                    _text(source["type"] or ""),
+                )
+        _print_table(f"Columns of {artifact_id}: {len(columns)}", table)
+        return
+    lines = []
+    for c in columns:
+        lines += [f"{c.column}\t{s['source']}\t{s['type'] or ''}".rstrip("\t") for s in c.sources] or [
+            c.column
+        ]
+    print("\n".join(lines))
+
+
 @app.command("provenance")
 def provenance_command(
     artifact: IdArg,
@@ -119,9 +168,19 @@ def provenance_command(
     store: StoreOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
+    columns: Annotated[
+        bool,
+        typer.Option("--columns", help="List the artifact's columns and the columns each came from."),
+    ] = False,
 ) -> None:
-    """Where an artifact came from: its record, its parents (with edge types) and its children."""
-    document = provenance_document(queries.provenance(_open(graph, store, as_of), artifact))
+    """Where an artifact came from: its record, its parents (with edge types) and its children.
+
+    An id ARTIFACT#COLUMN asks about one column (column lineage from OpenLineage).
+    """
+    if columns:
+        _print_columns(*column_lineage(_open(graph, store, as_of), artifact), as_json=as_json)
+        return
+    document = provenance_document(queries.provenance(_open(graph, store, as_of, artifact), artifact))
     if as_json:
         output.print_json(document)
     elif output.is_terminal():
@@ -171,7 +230,7 @@ def _walk_command(
     as_of: str | None,
     as_json: bool,
 ) -> None:
-    tree = queries.walk_tree(_open(graph, store, as_of), artifact, direction, depth)
+    tree = queries.walk_tree(_open(graph, store, as_of, artifact), artifact, direction, depth)
     document = walk_document(artifact, key, depth, tree)
     found = document[key]
     if as_json:
@@ -228,7 +287,7 @@ def path_command(
 
     Exits 1 when there is no path.
     """
-    view = _open(graph, store, as_of)
+    view = _open(graph, store, as_of, from_id, to_id)
     path = queries.shortest_path(view, from_id, to_id, directed=directed)
     if as_json:
         output.print_json(
@@ -266,7 +325,7 @@ def common_ancestors_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Artifacts upstream of both A and B; the lowest ones (nearest to A and B) are marked."""
-    result = queries.common_ancestry(_open(graph, store, as_of), a, b)
+    result = queries.common_ancestry(_open(graph, store, as_of, a, b), a, b)
     if as_json:
         output.print_json({"a": a, "b": b, "common_ancestors": result.common, "lowest": result.lowest})
     elif output.is_terminal():
@@ -338,7 +397,7 @@ def impact_command(
     if fail_on_critical and critical is None:
         raise UsageError("--fail-on-critical needs --critical FILE naming the critical artifacts.")
     critical_ids = queries.read_critical_ids(critical) if critical is not None else None
-    view = _open(graph, store, as_of)
+    view = _open(graph, store, as_of, artifact)
     report = queries.analyze_impact(view, artifact, critical_ids)
     if report.unknown_critical:
         count = len(report.unknown_critical)

@@ -103,13 +103,14 @@ def diff(
     lines = [f"+ {a}" for a in result.added]
     lines += [f"- {a}" for a in result.removed]
     lines += [f"~ {a} {v1} -> {v2}" for a, v1, v2 in result.modified]
+    lines += [f"x {a} dropped" for a in result.dropped]
     lines += [f"+ {s} -> {t}" for s, t in result.edges_added]
     lines += [f"- {s} -> {t}" for s, t in result.edges_removed]
     if output.is_terminal():
         from rich.text import Text
 
         console = output.console()
-        styles = {"+": "green", "-": "red", "~": "yellow"}
+        styles = {"+": "green", "-": "red", "~": "yellow", "x": "red"}
         for line in lines:
             console.print(Text(line, style=styles[line[0]]))
         if result.empty:

@@ -17,6 +17,7 @@ STATUS_COLORS: dict[ArtifactStatus, str] = {
     ArtifactStatus.FAILED: "#F44336",
     ArtifactStatus.IN_PROGRESS: "#2196F3",
     ArtifactStatus.UNKNOWN: "#9E9E9E",
+    ArtifactStatus.DROPPED: "#607D8B",
 }
 """The spec's palette; ``metadata.visualization.node_color`` overrides it per artifact."""
 

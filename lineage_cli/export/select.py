@@ -236,6 +236,8 @@ def select(
     if root is None and depth is not None:
         raise UsageError("--depth needs --root: name the artifact to count hops from.")
     whole = root is None
+    if root is not None:
+        root = graph.require(root)  # an alias names its artifact
     order = priority_order(graph, root, direction, depth)
     count, reason = _take(graph, order, max_nodes, budget)
     if whole and reason is None:

@@ -13,6 +13,7 @@ __all__ = [
     "agent_for_producer",
     "artifact_id_of",
     "dataset_artifact_id",
+    "id_for_uri",
     "producer_for_agent",
     "split_artifact_id",
 ]
@@ -47,14 +48,16 @@ def _unescape(prefix: str) -> str:
 
 
 def dataset_artifact_id(namespace: str, name: str) -> str:
-    """The artifact id of an OpenLineage dataset: ``namespace + "/" + name``.
+    """The artifact id of an OpenLineage dataset: ``namespace + "/" + name`` (one ``/``).
 
     This is the dataset's URI in OpenLineage's naming convention (``s3://bucket`` and
     ``raw/events.parquet`` give ``s3://bucket/raw/events.parquet``; ``postgres://db:5432``
     and ``shop.public.orders`` give ``postgres://db:5432/shop.public.orders``). So that the id
     can always be split back, a namespace that is not of the form ``scheme://authority`` has
     its ``%``, ``/`` and ``:`` percent-encoded (``%25``, ``%2F``, ``%3A``); common namespaces
-    (``bigquery``, ``file``, ``s3://bucket``, ``kafka://host:9092``) never need it.
+    (``bigquery``, ``file``, ``s3://bucket``, ``kafka://host:9092``) never need it. A name
+    that begins with ``/`` (a path: ``hdfs://host`` and ``/user/t``) is not given a second
+    ``/``, so the id is the dataset's URI, ``hdfs://host/user/t``.
 
     Examples
     --------
@@ -64,16 +67,22 @@ def dataset_artifact_id(namespace: str, name: str) -> str:
     'bigquery/proj.ds.table'
     >>> dataset_artifact_id("team/a", "t")
     'team%2Fa/t'
+    >>> dataset_artifact_id("hdfs://host", "/user/hive/warehouse/t2")
+    'hdfs://host/user/hive/warehouse/t2'
+    >>> dataset_artifact_id("file", "/tmp/x.csv")
+    'file/tmp/x.csv'
     """
+    slash = "" if name.startswith("/") else "/"
     if _URI_NAMESPACE.fullmatch(namespace + "/"):
-        return f"{namespace}/{name}"
-    return f"{_escape(namespace)}/{name}"
+        return f"{namespace}{slash}{name}"
+    return f"{_escape(namespace)}{slash}{name}"
 
 
 def split_artifact_id(artifact_id: str) -> tuple[str, str] | None:
     """The ``(namespace, name)`` an artifact id came from, or ``None`` when it has no ``/``.
 
-    The exact inverse of :func:`dataset_artifact_id`.
+    The inverse of :func:`dataset_artifact_id` (``dataset_artifact_id(*split_artifact_id(i)) == i``);
+    a name that began with ``/`` comes back without it.
 
     Examples
     --------
@@ -112,6 +121,30 @@ def artifact_id_of(dataset: dict[str, Any]) -> str:
     if isinstance(facet, dict) and isinstance(facet.get("artifactId"), str) and facet["artifactId"]:
         return str(facet["artifactId"])
     return dataset_artifact_id(dataset["namespace"], dataset["name"])
+
+
+_URI: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?://(?=/))?(.+)", re.DOTALL)
+
+
+def id_for_uri(uri: str) -> str | None:
+    """The artifact id a dataset's natural URI stands for, when it differs from the id.
+
+    OpenLineage's naming spec forms a dataset's URI as ``scheme:[//authority]path``: for
+    ``scheme://authority`` namespaces that is the id itself; for bare namespaces it is
+    ``file:///tmp/x.csv`` (or ``file:/tmp/x.csv``) for ``file/tmp/x.csv`` and
+    ``bigquery:proj.ds.t`` for ``bigquery/proj.ds.t``.
+
+    Examples
+    --------
+    >>> id_for_uri("file:///tmp/x.csv"), id_for_uri("file:/tmp/x.csv"), id_for_uri("bigquery:p.d.t")
+    ('file/tmp/x.csv', 'file/tmp/x.csv', 'bigquery/p.d.t')
+    >>> id_for_uri("s3://bucket/key") is None
+    True
+    """
+    match = _URI.fullmatch(uri)
+    if match is None or match.group(2).startswith("//"):
+        return None
+    return dataset_artifact_id(match.group(1), match.group(2))
 
 
 def producer_for_agent(agent: str) -> str:

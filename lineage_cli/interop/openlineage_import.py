@@ -16,10 +16,13 @@ import orjson
 from lineage_cli.errors import LineageError, LineageFileError, TimestampError
 from lineage_cli.interop.common import ImportResult, append_new_events, digest
 from lineage_cli.interop.naming import agent_for_producer, artifact_id_of
+from lineage_cli.interop.openlineage_facets import column_edges, symlink_aliases
+from lineage_cli.interop.openlineage_read import BadShape, read_records
 from lineage_cli.lineagefile import gc_paused
 from lineage_cli.model import TransformationType, format_timestamp, parse_timestamp
 from lineage_cli.store.events import (
     KIND_ARTIFACT,
+    KIND_DESCRIBED,
     KIND_FLOW_COMPLETED,
     KIND_FLOW_FAILED,
     KIND_FLOW_STARTED,
@@ -44,11 +47,18 @@ SOURCE: Final = "openlineage"
 RUN_EVENT_TYPES: Final = ("START", "RUNNING", "COMPLETE", "FAIL", "ABORT", "OTHER")
 """The RunEvent ``eventType`` values of the OpenLineage spec (2-0-2)."""
 
+JOB_EVENT: Final = "JOB"
+"""The ``event_type`` of a checked JobEvent (static lineage: a job's inputs and outputs, no run)."""
+
+DATASET_EVENT: Final = "DATASET"
+"""The ``event_type`` of a checked DatasetEvent (facts about one dataset)."""
+
 _FAILED: Final = frozenset({"FAIL", "ABORT"})
 
 # Run facets worth keeping on the flow events; others (Spark's logical plan, for one) can be
 # megabytes and say nothing about lineage.
 _KEPT_RUN_FACETS: Final = ("parent", "nominalTime", "processing_engine", "errorMessage", "jobType")
+_LIFECYCLE: Final = "lifecycleStateChange"
 
 _STDIN: Final = "-"
 
@@ -125,14 +135,18 @@ def _check(
     """A checked event, a problem sentence, or ``None`` for a valid event that is not a RunEvent."""
     if not isinstance(raw, dict):
         return "expected a JSON object (an OpenLineage RunEvent)"
-    if "run" not in raw:
-        if "job" in raw or "dataset" in raw:
-            return None  # a JobEvent or DatasetEvent: static metadata, no run to import
+    if "run" not in raw and "job" not in raw:
+        if "dataset" in raw:
+            return _check_dataset_event(raw, path, line, order, assume_utc)
         return "not an OpenLineage event (no `run`, `job` or `dataset`)"
-    event_type = raw.get("eventType") or "OTHER"  # optional in the spec; OTHER adds metadata only
-    if event_type not in RUN_EVENT_TYPES:
-        return f"unknown event type {event_type!r} (expected one of {', '.join(RUN_EVENT_TYPES)})"
     run, job = raw.get("run"), raw.get("job")
+    if run is None:  # a JobEvent: static lineage of a job, no run
+        event_type = JOB_EVENT
+        run = {"runId": f"job:{job.get('namespace')}/{job.get('name')}"} if isinstance(job, dict) else None
+    else:
+        event_type = raw.get("eventType") or "OTHER"  # optional in the spec; OTHER adds metadata only
+        if event_type not in RUN_EVENT_TYPES:
+            return f"unknown event type {event_type!r} (expected one of {', '.join(RUN_EVENT_TYPES)})"
     if not isinstance(run, dict) or not isinstance(run.get("runId"), str) or not run["runId"]:
         return "`run.runId` must be a non-empty string"
     if not isinstance(job, dict) or not all(
@@ -168,16 +182,47 @@ def _check(
     )
 
 
+def _check_dataset_event(
+    raw: dict[str, Any], path: str, line: int, order: int, assume_utc: bool
+) -> OpenLineageRunEvent | str:
+    """A DatasetEvent, checked, as an event whose one output is the dataset (no job, no run)."""
+    datasets, problem = _datasets({"dataset": [raw["dataset"]]}, "dataset")
+    if problem:
+        return problem.replace("`dataset[0]`", "`dataset`")
+    try:
+        when = _event_time(raw.get("eventTime"), assume_utc)
+    except LineageError as exc:
+        return exc.message
+    producer = raw.get("producer")
+    return OpenLineageRunEvent(
+        path=path,
+        line=line,
+        order=order,
+        raw=raw,
+        event_type=DATASET_EVENT,
+        time=when,
+        run_id="",
+        job_namespace="",
+        job_name="",
+        producer=producer if isinstance(producer, str) and producer else "unknown",
+        inputs=[],
+        outputs=datasets,
+        run_facets={},
+        job_facets={},
+    )
+
+
 def parse_run_events(
     data: bytes, name: str, *, first_order: int = 0, assume_utc: bool = False
 ) -> tuple[list[OpenLineageRunEvent], list[LogProblem], int, int]:
-    r"""Parse OpenLineage NDJSON into checked RunEvents.
+    r"""Parse OpenLineage events (NDJSON, or a JSON array: see :func:`read_records`) into checked RunEvents.
 
     Returns ``(events, problems, records, ignored)``: problems name the line of each
     malformed line, unknown event type or missing field; ``records`` counts non-blank
     lines; ``ignored`` counts valid JobEvents and DatasetEvents (static metadata with no
-    run, which produce no artifact). A file holding one indented JSON event (the client's
-    ``debug_mode``) is read as that one event.
+    run, which produce no artifact). A file holding indented JSON events (the client's
+    ``debug_mode``), or a JSON array of them, is read whole. A file of another shape is one
+    problem naming that shape.
 
     Examples
     --------
@@ -191,21 +236,12 @@ def parse_run_events(
     """
     events: list[OpenLineageRunEvent] = []
     problems: list[LogProblem] = []
-    records = ignored = 0
-    lines = data.split(b"\n")
-    parsed: list[tuple[int, Any]] = []
-    with gc_paused():  # parsing allocates many containers and none are garbage
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            records += 1
-            try:
-                parsed.append((number, orjson.loads(line)))
-            except orjson.JSONDecodeError as exc:
-                parsed.append((number, exc))
-    if parsed and isinstance(parsed[0][1], orjson.JSONDecodeError) and data.lstrip().startswith(b"{"):
-        with contextlib.suppress(orjson.JSONDecodeError):  # not NDJSON: one pretty-printed event?
-            parsed, records = [(parsed[0][0], orjson.loads(data))], 1
+    ignored = 0
+    try:
+        parsed, records = read_records(data)
+    except BadShape as exc:
+        expected = "expected OpenLineage events as NDJSON (one a line) or a JSON array of events"
+        return [], [LogProblem(name, 1, f"the file is {exc}: {expected}; skipped")], 1, 0
     for number, raw in parsed:
         if isinstance(raw, orjson.JSONDecodeError):
             message = raw.msg.split(":", 1)[0]
@@ -222,9 +258,17 @@ def parse_run_events(
 
 
 def _error_message(event: OpenLineageRunEvent) -> str:
-    facet = event.run_facets.get("errorMessage")
-    if isinstance(facet, dict) and isinstance(facet.get("message"), str) and facet["message"]:
-        return str(facet["message"])
+    """The run's error: the spec's ``errorMessage`` facet, else an engine's exception facet.
+
+    Engines name their own facet (the Spark agent writes ``spark.exception``); any run facet
+    whose name ends in ``exception`` and that holds a ``message`` is one.
+    """
+    facets = event.run_facets
+    names = ["errorMessage", *sorted(k for k in facets if k.lower().endswith("exception"))]
+    for name in names:
+        facet = facets.get(name)
+        if isinstance(facet, dict) and isinstance(facet.get("message"), str) and facet["message"].strip():
+            return str(facet["message"]).strip()
     return f"OpenLineage run ended with {event.event_type}"
 
 
@@ -281,8 +325,52 @@ def map_run_events(events: Iterable[OpenLineageRunEvent]) -> list[dict[str, Any]
     return mapped
 
 
+def _described(key: str, common: dict[str, Any], artifact_id: str, **fields: Any) -> dict[str, Any]:
+    event_id = f"ol-{digest(key, 'described', artifact_id)}"
+    return new_event(KIND_DESCRIBED, event_id=event_id, **common, artifact_id=artifact_id, **fields)
+
+
+def _map_aliases(
+    event: OpenLineageRunEvent, key: str, common: dict[str, Any], mapped: list[dict[str, Any]]
+) -> None:
+    """An ``artifact_described`` event for each dataset with ``symlinks`` (its other names)."""
+    done: set[str] = set()
+    for dataset in (*event.inputs, *event.outputs):
+        artifact_id = artifact_id_of(dataset)
+        aliases = symlink_aliases(dataset, artifact_id)
+        if aliases and artifact_id not in done:
+            done.add(artifact_id)
+            mapped.append(_described(key, common, artifact_id, aliases=aliases, metadata=None))
+
+
+def _map_dataset_event(event: OpenLineageRunEvent, mapped: list[dict[str, Any]]) -> None:
+    """A DatasetEvent updates its dataset's record: its facets are merged into the metadata."""
+    key = digest(event.raw)
+    dataset = event.outputs[0]
+    artifact_id = artifact_id_of(dataset)
+    facets = dict(_facets(dataset))
+    metadata: dict[str, Any] = {
+        name: facets.pop(name) for name in ("schema", "columnLineage") if name in facets
+    }
+    lifecycle = facets.get(_LIFECYCLE)
+    if isinstance(lifecycle, dict) and isinstance(lifecycle.get(_LIFECYCLE), str):
+        metadata[_LIFECYCLE] = lifecycle[_LIFECYCLE]
+    if facets:
+        metadata["datasetFacets"] = facets
+    common = {
+        "lineage_id": f"dataset:{artifact_id}",
+        "parent_lineage_id": None,
+        "time": format_timestamp(event.time),
+    }
+    aliases = symlink_aliases(dataset, artifact_id)
+    mapped.append(_described(key, common, artifact_id, aliases=aliases, metadata=metadata or None))
+
+
 def _map_one(event: OpenLineageRunEvent, mapped: list[dict[str, Any]]) -> None:
-    """Append the lineage events of one RunEvent to ``mapped`` (each depends on this event alone)."""
+    """Append the lineage events of one OpenLineage event to ``mapped`` (each depends on it alone)."""
+    if event.event_type == DATASET_EVENT:
+        _map_dataset_event(event, mapped)
+        return
     key = digest(event.raw)
     parent = event.parent
     time = format_timestamp(event.time)
@@ -309,6 +397,7 @@ def _map_one(event: OpenLineageRunEvent, mapped: list[dict[str, Any]]) -> None:
         "job_id": f"{event.job_namespace}/{event.job_name}",
         "attributes": {"openlineage": {**ol_ref, "runFacets": kept} if kept else ol_ref},
     }
+    _map_aliases(event, key, common, mapped)
     inputs = list(dict.fromkeys(artifact_id_of(dataset) for dataset in event.inputs))
     if inputs:
         mapped.append(new_event(KIND_RUN_INPUTS, event_id=f"ol-{key}-inputs", **common, inputs=inputs))
@@ -354,11 +443,16 @@ def _artifact_event(
         kind = TransformationType.MERGED if len(inputs) > 1 else TransformationType.DERIVED
     remaining = dict(facets)
     metadata: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
     for name in ("schema", "columnLineage"):
         if name in remaining:
             metadata[name] = remaining.pop(name)
+    lifecycle = remaining.get(_LIFECYCLE)
+    if isinstance(lifecycle, dict) and isinstance(lifecycle.get(_LIFECYCLE), str):
+        # CREATE, OVERWRITE, DROP...: the build shows a DROP as the status "dropped".
+        metadata[_LIFECYCLE] = lifecycle[_LIFECYCLE]
     version_facet = remaining.get("version")
-    version = event.run_id
+    version = None if event.event_type == JOB_EVENT else event.run_id  # a job's records are numbered
     if isinstance(version_facet, dict) and isinstance(version_facet.get("datasetVersion"), str):
         version = version_facet["datasetVersion"]
     type_facet = remaining.get("datasetType")
@@ -372,6 +466,9 @@ def _artifact_event(
     if output_facets:
         reference["outputFacets"] = output_facets
     metadata["openlineage"] = reference
+    columns = column_edges({"facets": facets})
+    if columns:
+        extra["columns"] = columns
     return new_event(
         KIND_ARTIFACT,
         event_id=f"ol-{digest(key, artifact_id)}",
@@ -385,6 +482,7 @@ def _artifact_event(
         metadata=metadata,
         tool=_tool(event),
         environment=None,
+        **extra,
     )
 
 

@@ -12,11 +12,14 @@ Rules (see README, "The store"):
   later in the log) replaces the earlier one and its input edges;
 - a flow's declared inputs (``run_inputs`` events, which OpenLineage imports write) are
   inputs of every artifact the flow recorded, whichever import they arrived in;
+- names declared to be one artifact (``artifact_described`` aliases) are one artifact,
+  under the shortest of its own ids; its records, inputs and edges are merged, and its
+  other names are kept as the node's ``aliases``;
 - an artifact with no ``version`` gets the number of its record (1, 2, 3...);
 - status: FAILED when the flow that produced it (its ``lineage_id``) failed, IN_PROGRESS
-  when that flow started and has not finished, UNKNOWN when it was skipped, STALE when an
-  input, directly or further upstream, was re-produced (as a different version) after it was
-  built, FRESH otherwise.
+  when that flow started and has not finished, UNKNOWN when it was skipped, DROPPED when its
+  record says so (metadata ``lifecycleStateChange`` ``DROP``), STALE when an input, directly or
+  further upstream, was re-produced (as a different version) after it was built, FRESH otherwise.
 """
 
 from __future__ import annotations
@@ -39,11 +42,13 @@ from lineage_cli.errors import LineageFileError
 from lineage_cli.graph import FORMAT_VERSION
 from lineage_cli.lineagefile import gc_paused
 from lineage_cli.model import ArtifactStatus, TransformationType, format_timestamp, utc_now
+from lineage_cli.store.aliases import AliasGroups
 from lineage_cli.store.atomic import write_atomic
 from lineage_cli.store.events import (
     EVENT_KINDS,
     EVENT_SCHEMA_VERSION,
     KIND_ARTIFACT,
+    KIND_DESCRIBED,
     KIND_FLOW_COMPLETED,
     KIND_FLOW_FAILED,
     KIND_FLOW_SKIPPED,
@@ -56,6 +61,7 @@ from lineage_cli.store.events import (
 from lineage_cli.store.layout import StorePaths
 
 __all__ = [
+    "LIFECYCLE",
     "PROGRESS_EVERY",
     "BuildResult",
     "Fold",
@@ -68,6 +74,9 @@ __all__ = [
     "require_log",
 ]
 
+LIFECYCLE: Final = "lifecycleStateChange"
+"""The metadata key saying what a record did to its dataset (``CREATE``, ``OVERWRITE``, ``DROP``...)."""
+
 PROGRESS_EVERY: Final = 100_000
 """The progress callback is called once per this many events (so small logs stay quiet)."""
 
@@ -75,6 +84,7 @@ Progress = Callable[[str, int], None]
 """``progress(phase, events_done)``: called during long builds, for a progress line on stderr."""
 
 _TYPES: Final = frozenset(t.value for t in TransformationType)
+_ARTIFACT_KINDS: Final = frozenset({KIND_ARTIFACT, KIND_DESCRIBED})
 _FLOW_STATES: Final = {
     KIND_FLOW_STARTED: ArtifactStatus.IN_PROGRESS,
     KIND_FLOW_COMPLETED: ArtifactStatus.FRESH,
@@ -232,12 +242,34 @@ def _bad_artifact(event: dict[str, Any]) -> str | None:
     metadata = event.get("metadata")
     if metadata is not None and type(metadata) is not dict:
         return "`metadata` must be an object"
+    columns = event.get("columns")
+    if columns is not None and type(columns) is not dict:
+        return "`columns` must be an object (column -> its source columns)"
     if event.get("transformation_type", "derived") not in _TYPES:
         return f"unknown transformation_type {event.get('transformation_type')!r}"
     version = event.get("version")
     if version is not None and type(version) is not str:
         return "`version` must be a string"
     return None
+
+
+def _renamed_columns(columns: dict[str, Any], renamed: dict[str, str]) -> dict[str, Any]:
+    """Column edges whose source datasets are named by an alias, renamed to the artifact's id."""
+    result: dict[str, Any] = {}
+    for column, sources in columns.items():
+        if type(sources) is not list:
+            result[column] = sources
+            continue
+        moved = []
+        for source in sources:
+            name = source.get("source") if type(source) is dict else None
+            if type(name) is str:
+                dataset, sep, field_name = name.rpartition("#")
+                if sep and dataset in renamed:
+                    source = {**source, "source": f"{renamed[dataset]}#{field_name}"}
+            moved.append(source)
+        result[column] = moved
+    return result
 
 
 class _Folder:
@@ -251,6 +283,9 @@ class _Folder:
         self.flows: dict[str, tuple[datetime, ArtifactStatus, str | None, str]] = {}
         self.declared_inputs: dict[str, set[str]] = {}  # flow -> inputs its run_inputs events name
         self._resolved: dict[str, tuple[list[str], str]] | None = None
+        self.aliases = AliasGroups()  # names declared to be one artifact
+        self.renamed: dict[str, str] = {}  # an alias -> the artifact it names (set by finish)
+        self.described: dict[str, list[tuple[datetime, str, dict[str, Any]]]] = {}  # metadata to merge
         self.histories: dict[str, tuple[list[datetime], list[str]]] = {}
         self.events = 0
         self.duplicates = 0
@@ -267,7 +302,7 @@ class _Folder:
                 and kind in EVENT_KINDS
                 and type(time_text) is str
                 and type(event["lineage_id"]) is str
-                and (kind != KIND_ARTIFACT or type(event["artifact_id"]) is str)
+                and (kind not in _ARTIFACT_KINDS or type(event["artifact_id"]) is str)
             )
         except (KeyError, TypeError):
             valid = False
@@ -289,6 +324,10 @@ class _Folder:
             if problem:
                 return problem
             self.declared_inputs.setdefault(event["lineage_id"], set()).update(event.get("inputs", ()))
+        elif kind == KIND_DESCRIBED:
+            problem = self.describe(moment, event)
+            if problem:
+                return problem
         elif kind == KIND_ARTIFACT:
             problem = _bad_artifact(event)
             if problem:
@@ -325,6 +364,50 @@ class _Folder:
             self.last_time = moment
         return None
 
+    def describe(self, moment: datetime, event: dict[str, Any]) -> str | None:
+        """Fold an ``artifact_described`` event: its aliases, and metadata to merge later."""
+        aliases = event.get("aliases") or []
+        if type(aliases) is not list or not all(type(a) is str for a in aliases):
+            return "`aliases` must be a list of artifact ids"
+        metadata = event.get("metadata")
+        if metadata is not None and type(metadata) is not dict:
+            return "`metadata` must be an object"
+        if aliases:
+            self.aliases.declare(event["artifact_id"], aliases)
+        if metadata:
+            updates = self.described.setdefault(event["artifact_id"], [])
+            updates.append((moment, event.get("event_id") or "", metadata))
+        return None
+
+    def merge_aliases(self) -> None:
+        """Give each artifact known by an alias the records of all its names (O(records))."""
+        if not self.aliases:
+            return
+        self.renamed = renamed = self.aliases.canonical()
+        for name in [n for n in self.current if n in renamed]:
+            target = renamed[name]
+            records = [*self.older.pop(name, ()), self.current.pop(name)]
+            if target in self.current:
+                records += [*self.older.pop(target, ()), self.current[target]]
+            records.sort(key=_order)
+            records = [(r[0], r[1], number, r[3]) for number, r in enumerate(records, start=1)]
+            self.current[target] = records[-1]
+            if len(records) > 1:
+                self.older[target] = records[:-1]
+        for name in [n for n in self.described if n in renamed]:
+            self.described.setdefault(renamed[name], []).extend(self.described.pop(name))
+
+    def described_metadata(self, artifact_id: str, since: datetime) -> dict[str, Any] | None:
+        """The metadata ``artifact_described`` events gave ``artifact_id`` at or after ``since``."""
+        updates = self.described.get(artifact_id)
+        if not updates:
+            return None
+        merged: dict[str, Any] = {}
+        for moment, _, metadata in sorted(updates, key=lambda u: (u[0], u[1])):
+            if moment >= since:
+                merged.update(metadata)
+        return merged
+
     def version_of(self, record: _Record) -> str:
         version = record[3].get("version")
         return version if version is not None else str(record[2])
@@ -347,10 +430,17 @@ class _Folder:
         resolved = self._resolved
         if resolved is None:
             declared = self.declared_inputs
+            renamed = self.renamed
             resolved = {}
             for artifact_id, (_, _, _, event) in self.current.items():
                 own = event.get("inputs") or []
                 flow_inputs = declared.get(event["lineage_id"])
+                if renamed:  # inputs named by an alias name the artifact itself
+                    own = list(dict.fromkeys(renamed.get(i, i) for i in own))
+                    if flow_inputs is not None:
+                        flow_inputs = {renamed.get(i, i) for i in flow_inputs}
+                    elif artifact_id in own:
+                        flow_inputs = set()  # recompute the type: reading itself is a refinement
                 if flow_inputs is None:
                     resolved[artifact_id] = (own, event.get("transformation_type") or "derived")
                 else:
@@ -417,7 +507,9 @@ class _Folder:
     def finish(self, problems: list[LogProblem], log_bytes: int, progress: Progress | None = None) -> Fold:
         if progress and self.events >= PROGRESS_EVERY:
             progress("computing statuses", self.events)
+        self.merge_aliases()
         stale = self.stale()
+        aliases, described = self.aliases, self.described
         nodes: dict[str, dict[str, Any]] = {}
         edges: list[dict[str, Any]] = []
         flows = self.flows
@@ -433,6 +525,7 @@ class _Folder:
             fresh.value,
             ArtifactStatus.UNKNOWN.value,
         )
+        dropped_value = ArtifactStatus.DROPPED.value
         add_edge = edges.append
         inputs_of = self.resolved_inputs()
         for artifact_id, (moment, _, count, event) in self.current.items():
@@ -444,9 +537,16 @@ class _Folder:
             kind = event.get("artifact_kind")
             if kind is not None:
                 metadata.setdefault("kind", kind)
+            if described:
+                newer = self.described_metadata(artifact_id, moment)
+                if newer:
+                    metadata.update(newer)
             flow = flows.get(lineage_id)
             if flow is None or flow[1] is fresh:
-                status = stale_value if artifact_id in stale else fresh_value
+                if user_metadata and user_metadata.get(LIFECYCLE) == "DROP":
+                    status = dropped_value
+                else:
+                    status = stale_value if artifact_id in stale else fresh_value
             elif flow[1] is failed:
                 status = failed_value
                 if flow[2]:
@@ -476,6 +576,15 @@ class _Folder:
                 "transformation": transformation,
                 "metadata": metadata,
             }
+            if aliases:
+                names = aliases.aliases_of(artifact_id)
+                if names:
+                    nodes[artifact_id]["aliases"] = names
+            columns = event.get("columns")
+            if columns:
+                nodes[artifact_id]["columns"] = (
+                    _renamed_columns(columns, self.renamed) if self.renamed else columns
+                )
             if inputs:
                 for source in inputs:
                     add_edge(
@@ -638,8 +747,9 @@ def _index_store(paths: StorePaths, fold: Fold, built_at: datetime, progress: Pr
         (edge["source"], edge["target"], position, edge["type"], edge["description"], None)
         for position, edge in enumerate(fold.edges)
     )
+    aliases = ((name, aid) for aid, node in fold.nodes.items() for name in node.get("aliases", ()))
     with contextlib.suppress(OSError, sqlite3.Error):
-        build_index_rows(paths, artifacts, edges, fingerprint=graph_fingerprint(paths.graph))
+        build_index_rows(paths, artifacts, edges, fingerprint=graph_fingerprint(paths.graph), aliases=aliases)
 
 
 def build_store(

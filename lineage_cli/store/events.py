@@ -19,6 +19,7 @@ __all__ = [
     "EVENT_KINDS",
     "EVENT_SCHEMA_VERSION",
     "KIND_ARTIFACT",
+    "KIND_DESCRIBED",
     "KIND_FLOW_COMPLETED",
     "KIND_FLOW_FAILED",
     "KIND_FLOW_SKIPPED",
@@ -47,6 +48,8 @@ KIND_RUN_INPUTS: Final = "run_inputs"
 """A declaration that the flow ``lineage_id`` read ``inputs`` (an OpenLineage run names them per event)."""
 # A flow its runner skipped (dbt skips a model whose parent failed): its artifacts' status is unknown.
 KIND_FLOW_SKIPPED: Final = "flow_skipped"
+KIND_DESCRIBED: Final = "artifact_described"
+"""Facts about an artifact that are not a new record: its ``aliases``, and ``metadata`` to merge in."""
 EVENT_KINDS: Final = frozenset(
     {
         KIND_ARTIFACT,
@@ -55,6 +58,7 @@ EVENT_KINDS: Final = frozenset(
         KIND_FLOW_FAILED,
         KIND_FLOW_SKIPPED,
         KIND_RUN_INPUTS,
+        KIND_DESCRIBED,
     }
 )
 
@@ -68,10 +72,14 @@ EVENT_KINDS: Final = frozenset(
 #   artifact_recorded:
 #             artifact_id, version (str), artifact_kind (str | null), inputs (list of ids),
 #             transformation (str), transformation_type (TransformationType value),
-#             metadata (object), agent, workflow, stage, tool, environment (str | null)
+#             metadata (object), agent, workflow, stage, tool, environment (str | null),
+#             columns (object, optional: column -> [{"source": "ID#COLUMN", "type": str | null}])
 #   run_inputs:
 #             inputs (list of ids): the flow read these; every artifact it records gets them
 #             all as inputs, whichever event, import or order they arrive in
+#   artifact_described:
+#             artifact_id, aliases (list of ids: other names of the same artifact),
+#             metadata (object or null: merged into the artifact's current record when newer)
 
 
 class _Ids:
@@ -255,7 +263,7 @@ def check_event(event: Any) -> str | None:
         return f"unknown event kind {event.get('kind')!r}"
     if not isinstance(event.get("lineage_id"), str) or not isinstance(event.get("time"), str):
         return "the event needs string `lineage_id` and `time` fields"
-    if event["kind"] == KIND_ARTIFACT and not isinstance(event.get("artifact_id"), str):
+    if event["kind"] in (KIND_ARTIFACT, KIND_DESCRIBED) and not isinstance(event.get("artifact_id"), str):
         return "an artifact event needs a string `artifact_id`"
     if event["kind"] == KIND_RUN_INPUTS and (
         not isinstance(event.get("inputs"), list) or not all(isinstance(i, str) for i in event["inputs"])

@@ -38,6 +38,7 @@ from lineage_cli.graph import (
     gc_paused,
     group_pairs,
     in_file,
+    natural_id_candidates,
     node_from_document,
     suggest_ids,
 )
@@ -59,7 +60,7 @@ __all__ = [
     "write_rows",
 ]
 
-INDEX_FORMAT: Final = "1"
+INDEX_FORMAT: Final = "2"
 """Bumped when the schema changes; an index of another format is rebuilt."""
 
 BULK_AFTER: Final = 4_096
@@ -100,6 +101,8 @@ def _schema(dialect: Dialect) -> list[str]:
         # position keeps LineageGraph.edges order: explicit edges first, then implicit ones.
         "CREATE TABLE edge (source TEXT NOT NULL, target TEXT NOT NULL, position INTEGER NOT NULL,"
         f" kind VARCHAR(32) NOT NULL, description TEXT NOT NULL, metadata {dialect.blob})",
+        # Other names of artifacts (a node's aliases), for GraphView.alias_of.
+        "CREATE TABLE alias (name TEXT PRIMARY KEY, artifact TEXT NOT NULL)",
     ]
 
 
@@ -138,8 +141,11 @@ def write_rows(
     edges: Iterable[EdgeRow],
     meta: dict[str, str],
     dialect: Dialect = SQLITE,
+    aliases: Iterable[tuple[str, str]] = (),
 ) -> None:
     """Create the schema on an empty database and fill it with these rows (no commit).
+
+    ``aliases`` are ``(alias, artifact id)`` pairs (each node's ``aliases``).
 
     Artifact rows are inserted sorted by id, so the primary-key B-tree grows at its right edge
     instead of splitting pages all over a file larger than SQLite's cache (measured at 1M: about
@@ -176,6 +182,8 @@ def write_rows(
         cursor.executemany(
             dialect.sql("INSERT INTO artifact VALUES (?, NULL)"), ((aid,) for aid in sorted(endpoints))
         )
+        rows_of_aliases = {alias: aid for alias, aid in aliases if alias not in known}
+        cursor.executemany(dialect.sql("INSERT INTO alias VALUES (?, ?)"), sorted(rows_of_aliases.items()))
     for statement in _INDEXES:
         cursor.execute(statement)
     cursor.close()
@@ -198,12 +206,19 @@ def write_index(
     >>> SqlIndex(con).parents("b")
     ('a',)
     """
-    write_rows(connection, _graph_artifacts(graph), _graph_edges(graph), meta, dialect)
+    write_rows(connection, _graph_artifacts(graph), _graph_edges(graph), meta, dialect, _graph_aliases(graph))
 
 
 def _graph_artifacts(graph: LineageGraph) -> Iterator[ArtifactRow]:
     for aid, doc in graph.node_documents():
         yield aid, orjson.dumps(doc)
+
+
+def _graph_aliases(graph: LineageGraph) -> Iterator[tuple[str, str]]:
+    for aid, doc in graph.node_documents():
+        names = doc.get("aliases") if isinstance(doc, dict) else None
+        if isinstance(names, list):
+            yield from ((name, aid) for name in names if isinstance(name, str))
 
 
 def _graph_edges(graph: LineageGraph) -> Iterator[EdgeRow]:
@@ -230,7 +245,13 @@ def build_index(paths: StorePaths, graph: LineageGraph, *, fingerprint: str | No
     >>> open_index(paths).children("raw")
     ('clean',)
     """
-    return build_index_rows(paths, _graph_artifacts(graph), _graph_edges(graph), fingerprint=fingerprint)
+    return build_index_rows(
+        paths,
+        _graph_artifacts(graph),
+        _graph_edges(graph),
+        fingerprint=fingerprint,
+        aliases=_graph_aliases(graph),
+    )
 
 
 def build_index_rows(
@@ -239,6 +260,7 @@ def build_index_rows(
     edges: Iterable[EdgeRow],
     *,
     fingerprint: str | None = None,
+    aliases: Iterable[tuple[str, str]] = (),
 ) -> Path:
     """:func:`build_index` from rows rather than a graph: ``lineage build`` has them in hand.
 
@@ -262,7 +284,7 @@ def build_index_rows(
         connection.execute("PRAGMA journal_mode=OFF")
         connection.execute("PRAGMA synchronous=OFF")
         connection.execute("BEGIN")
-        write_rows(connection, artifacts, edges, meta)
+        write_rows(connection, artifacts, edges, meta, aliases=aliases)
         connection.execute("COMMIT")
         connection.close()
         os.replace(temp, target)
@@ -417,7 +439,28 @@ class SqlIndex:
         """
         if artifact_id in self:
             return artifact_id
+        target = self.alias_of(artifact_id)
+        if target is not None:
+            return target
         raise UnknownArtifactError(artifact_id, suggest_ids(artifact_id, self._nearby(artifact_id)))
+
+    def alias_of(self, name: str) -> str | None:
+        """The artifact ``name`` is an alias or the natural URI of, else ``None`` (one indexed lookup each).
+
+        Examples
+        --------
+        >>> con = sqlite3.connect(":memory:")
+        >>> write_rows(con, [("file/tmp/t", b"{}")], [], {}, aliases=[("hive://m/db.t", "file/tmp/t")])
+        >>> SqlIndex(con).alias_of("hive://m/db.t"), SqlIndex(con).require("file:///tmp/t")
+        ('file/tmp/t', 'file/tmp/t')
+        """
+        for candidate in (name, *natural_id_candidates(name)):
+            if candidate != name and candidate in self:
+                return candidate
+            rows = self._fetch("SELECT artifact FROM alias WHERE name = ?", (candidate,))
+            if rows:
+                return str(rows[0][0])
+        return None
 
     def _nearby(self, artifact_id: str, limit: int = 2_000) -> list[str]:
         candidates: set[str] = set()
