@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from lineage_cli.store.events import (
     KIND_FLOW_FAILED,
     KIND_FLOW_SKIPPED,
     new_event,
+    read_events,
 )
 from lineage_cli.store.layout import StorePaths
 
@@ -30,6 +31,8 @@ __all__ = [
     "MANIFEST_VERSIONS",
     "SOURCE",
     "DbtProject",
+    "Recorded",
+    "current_records",
     "dbt_events",
     "import_dbt",
     "read_dbt_project",
@@ -139,6 +142,20 @@ def _schema_version(document: dict[str, Any], name: str, kind: str, accepted: ra
     return version
 
 
+def _older_run(manifest: dict[str, Any], results: dict[str, Any], name: str) -> list[str]:
+    """A warning when run_results.json is from an earlier dbt command than manifest.json."""
+    ran, parsed = _dict(results.get("metadata")), _dict(manifest.get("metadata"))
+    if ran.get("invocation_id") == parsed.get("invocation_id"):
+        return []
+    ran_at, parsed_at = str(ran.get("generated_at", "")), str(parsed.get("generated_at", ""))
+    if not ran_at or not parsed_at or ran_at >= parsed_at:
+        return []
+    return [
+        f"{name}: from an earlier dbt command ({ran_at}) than the manifest ({parsed_at}); its statuses "
+        "are applied to the manifest's definitions, so import after every dbt run to keep them apart"
+    ]
+
+
 def read_dbt_project(
     path: str | os.PathLike[str],
     *,
@@ -186,6 +203,7 @@ def read_dbt_project(
             )
         else:
             project.run_results, project.run_results_name = results, str(run_results)
+            project.warnings += _older_run(manifest, results, str(run_results))
     if catalog is not None:
         project.catalog = _load_json(Path(catalog), "catalog.json")
         _schema_version(project.catalog, str(catalog), "catalog", range(1, 2))
@@ -334,7 +352,56 @@ def _outcome(check: dict[str, Any], run: _Run) -> dict[str, Any]:
     return outcome
 
 
-def dbt_events(project: DbtProject) -> tuple[list[dict[str, Any]], int]:
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """An artifact's current record in the store: what decides whether a definition changed."""
+
+    time: str
+    version: str | None
+    inputs: list[str]
+    lineage_id: str
+
+
+def current_records(store: StorePaths, artifact_ids: Collection[str]) -> dict[str, Recorded]:
+    """The current record (latest ``time``; on a tie, later in the log) of each of ``artifact_ids``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> current_records(StorePaths(pathlib.Path(tempfile.mkdtemp())), {"a"})
+    {}
+    """
+    found: dict[str, tuple[datetime, Recorded]] = {}
+    for _, event in read_events(store.events, skip_bad=True, on_problem=lambda _problem: None):
+        artifact_id = event.get("artifact_id")
+        if (
+            event.get("kind") != KIND_ARTIFACT
+            or not isinstance(artifact_id, str)
+            or artifact_id not in artifact_ids
+        ):
+            continue
+        try:
+            moment = parse_timestamp(event["time"])
+        except LineageError:
+            continue
+        held = found.get(artifact_id)
+        if held is None or moment >= held[0]:
+            inputs = event.get("inputs")
+            found[artifact_id] = (
+                moment,
+                Recorded(
+                    event["time"],
+                    event.get("version"),
+                    inputs if isinstance(inputs, list) else [],
+                    str(event.get("lineage_id")),
+                ),
+            )
+    return {artifact_id: recorded for artifact_id, (_, recorded) in found.items()}
+
+
+def dbt_events(
+    project: DbtProject, previous: Mapping[str, Recorded] | None = None
+) -> tuple[list[dict[str, Any]], int]:
     """The lineage events for a dbt project's artifacts, and how many artifacts they record.
 
     - Each model, seed, snapshot, source, exposure, metric, semantic model and saved query
@@ -349,7 +416,9 @@ def dbt_events(project: DbtProject) -> tuple[list[dict[str, Any]], int]:
       fails the flow of what it tests.
     - Event ids are digests of what is recorded (and of the run), so the same files twice
       add nothing, and an unchanged model keeps the time it was built: after a model
-      changes, what dbt has not rebuilt since is stale.
+      changes, what dbt has not rebuilt since is stale. ``previous`` (the store's current
+      records) tells a changed definition from changed metadata, which is re-recorded as of
+      the current record (see :func:`current_records`).
 
     Examples
     --------
@@ -407,9 +476,15 @@ def dbt_events(project: DbtProject) -> tuple[list[dict[str, Any]], int]:
                 "environment": None,
             }
             key = digest("manifest", record)
-            lineage_id = f"dbt-{key}"
-            events.append(new_event(KIND_ARTIFACT, event_id=lineage_id, lineage_id=lineage_id, **record))
-            events[-1]["time"] = base
+            time, lineage_id = base, f"dbt-{key}"
+            known = (previous or {}).get(unique_id)
+            if known is not None and (known.version, known.inputs) == (record["version"], inputs):
+                # Only metadata changed (a description, the catalog's columns): re-record it as
+                # of its current record and in that record's flow, so its status and what it was
+                # built after stay as they are.
+                time, lineage_id = known.time, known.lineage_id
+            events.append(new_event(KIND_ARTIFACT, event_id=f"dbt-{key}", lineage_id=lineage_id, **record))
+            events[-1]["time"] = time
             run = runs.get(unique_id)
             if run is not None:
                 outcomes = [_outcome(c, runs[c["test"]]) if c["test"] in runs else c for c in tests]
@@ -507,7 +582,8 @@ def import_dbt(
     1
     """
     project = read_dbt_project(path, run_results=run_results, catalog=catalog)
-    events, count = dbt_events(project)
+    ids = {uid for key in _RESOURCE_MAPS for uid in _dict(project.manifest.get(key))}
+    events, count = dbt_events(project, current_records(store, ids))
     result = ImportResult(unit="dbt artifacts", read=count, artifacts=count, warnings=project.warnings)
     append_new_events(store, events, result)
     return result
