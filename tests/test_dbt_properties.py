@@ -117,3 +117,72 @@ def test_idempotent_statuses_as_run_and_a_change_makes_exactly_the_descendants_s
             if uid in below and expected == "fresh":
                 expected = "stale"
             assert node["status"] == expected, (uid, changed)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+FIELDS = [
+    "resource_type",
+    "depends_on",
+    "checksum",
+    "config",
+    "tags",
+    "meta",
+    "owner",
+    "group",
+    "name",
+    "package_name",
+    "attached_node",
+    "test_metadata",
+    "description",
+    "original_file_path",
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_any_shape_of_manifest_node_or_run_result_imports_without_a_crash(data: st.DataObject) -> None:
+    base = {
+        "resource_type": "model",
+        "name": "m",
+        "package_name": "p",
+        "checksum": {"name": "sha256", "checksum": "ab"},
+        "depends_on": {"nodes": ["seed.p.s"]},
+    }
+    model = {**base, **data.draw(st.dictionaries(st.sampled_from(FIELDS), JSON, max_size=4))}
+    test = {
+        "resource_type": "test",
+        "attached_node": data.draw(JSON),
+        "depends_on": {"nodes": data.draw(JSON)},
+    }
+    result = {
+        "unique_id": "model.p.m",
+        "status": data.draw(JSON),
+        "timing": data.draw(JSON),
+        "message": data.draw(JSON),
+    }
+    manifest = {
+        "metadata": {
+            "dbt_schema_version": MANIFEST_V12,
+            "generated_at": data.draw(JSON),
+            "dbt_version": data.draw(JSON),
+        },
+        "nodes": {"model.p.m": model, "seed.p.s": {"resource_type": "seed"}, "test.p.t": test},
+        data.draw(st.sampled_from(["sources", "exposures", "metrics", "groups", "unit_tests"])): data.draw(
+            JSON
+        ),
+    }
+    results = {
+        "metadata": {"dbt_schema_version": RUN_RESULTS_V6},
+        "results": data.draw(st.sampled_from([[result], data.draw(JSON)])),
+    }
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        (root / "manifest.json").write_text(json.dumps(manifest))
+        (root / "run_results.json").write_text(json.dumps(results))
+        imported = import_dbt(root, StorePaths(root / "store"))  # any exception but a clear error fails
+        assert imported.read >= 1
+        fold_log(StorePaths(root / "store"))

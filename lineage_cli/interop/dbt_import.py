@@ -215,10 +215,18 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 def _resources(manifest: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every enabled resource of the manifest as ``(unique_id, node)``, unit tests included."""
+    """Every enabled resource of the manifest as ``(unique_id, node)``, unit tests included.
+
+    A node whose ``resource_type`` is not text, or whose ``depends_on.nodes`` is not a list of
+    text, is made harmless here (no type, no parents), so what follows needs no more checks.
+    """
     for key in (*_RESOURCE_MAPS, "unit_tests"):
         for unique_id, node in _dict(manifest.get(key)).items():
             if isinstance(node, dict) and _dict(node.get("config")).get("enabled", True) is not False:
+                parents = _dict(node.get("depends_on")).get("nodes") or []
+                texts = isinstance(parents, list) and all(isinstance(p, str) for p in parents)
+                if not texts or not isinstance(node.get("resource_type"), str):
+                    node = {**node, "resource_type": str(node.get("resource_type")), "depends_on": {}}
                 yield unique_id, node
 
 
@@ -239,6 +247,11 @@ def _version(node: dict[str, Any]) -> str:
     return digest({key: node[key] for key in _DEFINITION_KEYS if key in node})[:16]
 
 
+def _texts(value: Any) -> list[Any]:
+    """A list as it is, one text (a tag) as a list of it, anything else as an empty list."""
+    return list(value) if isinstance(value, list) else [value] if isinstance(value, str) else []
+
+
 def _owner(node: dict[str, Any], groups: dict[str, Any]) -> str | None:
     owner = node.get("owner")  # exposures
     if owner is None:
@@ -256,7 +269,7 @@ def _metadata(node: dict[str, Any], groups: dict[str, Any], columns: dict[str, A
     config = _dict(node.get("config"))
     metadata: dict[str, Any] = {
         "path": node.get("original_file_path"),
-        "tags": list(node.get("tags") or []),
+        "tags": _texts(node.get("tags")),
         "materialized": config.get("materialized"),
     }
     if node.get("description"):
@@ -287,7 +300,7 @@ def _timestamp(text: Any, fallback: datetime) -> datetime:
 
 def _result_time(result: dict[str, Any], fallback: datetime) -> datetime:
     """When dbt finished a node: the end of its ``execute`` step, else of its last step."""
-    timing = [t for t in result.get("timing") or [] if isinstance(t, dict)]
+    timing = [t for t in _texts(result.get("timing")) if isinstance(t, dict)]
     execute = [t for t in timing if t.get("name") == "execute"] or timing[-1:]
     return _timestamp(execute[0].get("completed_at"), fallback) if execute else fallback
 
@@ -309,7 +322,7 @@ def _runs(project: DbtProject, generated: datetime) -> tuple[str, dict[str, _Run
     metadata = _dict(results.get("metadata"))
     finished = _timestamp(metadata.get("generated_at"), generated)
     runs: dict[str, _Run] = {}
-    for result in results.get("results") or []:
+    for result in _texts(results.get("results")):
         if isinstance(result, dict) and isinstance(result.get("unique_id"), str):
             if result.get("status") == "no-op":  # an exposure in `dbt build`: nothing was built
                 continue
