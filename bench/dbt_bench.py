@@ -69,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             None,
         ),
         ("floor: lineage --version", [LINEAGE, "--version"], None),
+        # The same command up to its first read: start-up, CLI dispatch, and one clear error.
+        ("floor: import dbt of a missing file", [LINEAGE, "import", "dbt", str(work / "missing.json")], None),
         ("floor: python parses the 3 files (orjson)", [PY, "-c", parse, *files], None),
     ]
     run_process(cases[1][1], timeout=120)  # fill the warm store once
@@ -78,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             if setup:
                 setup()
             sample = run_process(command, timeout=120)
-            if sample.code != 0:
+            if sample.code != (2 if "missing" in name else 0):
                 raise SystemExit(f"error: {' '.join(command)} exited {sample.code}")
             samples[name].append(sample)
         print(
@@ -87,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     shutil.rmtree(work, ignore_errors=True)
     ours = median(samples[cases[0][0]])
-    floor = median(samples[cases[3][0]])
+    floor = median(samples[cases[4][0]])
     startup = median(samples[cases[2][0]])
+    dispatch = median(samples[cases[3][0]])
     met = "yes" if ours <= TARGET_SECONDS else "**no**"
     rows = "\n".join(
         f"| {name} | {fmt(s)} | {statistics.median(x.rss_mb for x in s):.0f} MB |"
@@ -104,8 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         "| target | measured | ratio | met |\n| --- | --- | --- | --- |\n"
         f"| import dbt of the largest real manifest <= 2 s | {ours:.3f} s"
         f" | {ours / TARGET_SECONDS:.2f}x of the budget | {met} |\n\n"
-        f"For scale: start-up alone is {startup:.3f} s and parsing the three files alone {floor:.3f} s, so"
-        f" the import is {ours / max(startup, 1e-9):.1f}x start-up.\n\n"
+        f"For scale: `lineage --version` takes {startup:.3f} s, the same command failing on a missing file"
+        f" (start-up and CLI dispatch) {dispatch:.3f} s, and a Python process that only parses the three"
+        f" files {floor:.3f} s: the import's own work is about {max(ours - dispatch, 0):.3f} s of the"
+        f" {ours:.3f} s.\n\n"
         "| case | seconds | peak RSS |\n| --- | --- | --- |\n" + rows + f"\n{END}\n"
     )
     if not args.write:

@@ -205,6 +205,28 @@ TOUR: list[Stop] = [
         ('lineage import graph sample_graphs/warehouse-etl.json --store "$(mktemp -d)"',),
     ),
     Stop(
+        "lineage import dbt",
+        "Reads the files dbt writes to `target/` (see [From dbt](#from-dbt)). `examples/dbt/built/` is "
+        "a real `dbt build` of `tests/dbt_project` with dbt-duckdb, in which the unique test on "
+        "`customers` fails. The same files twice add nothing.",
+        (
+            "lineage import dbt examples/dbt/built --store shop",
+            "lineage import dbt examples/dbt/built --store shop",
+            "lineage build --store shop",
+        ),
+    ),
+    Stop(
+        "",
+        "Then `stg_orders.sql` changed and only it was rebuilt (`dbt run --select stg_orders`): "
+        "what depends on it is stale. Last, a run in which `orders` fails: dbt's message is kept, "
+        "and `order_summary`, which dbt skipped, is unknown.",
+        (
+            "lineage import dbt examples/dbt/changed --store shop && lineage stale --store shop",
+            "lineage import dbt examples/dbt/failed --store shop && lineage build --store shop",
+            "lineage provenance model.shop.orders --store shop --json",
+        ),
+    ),
+    Stop(
         "lineage serve",
         "Receives OpenLineage events over HTTP, so a job needs only `OPENLINEAGE_URL` set (see "
         "[From Airflow, Spark and other OpenLineage producers]"

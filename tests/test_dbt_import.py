@@ -151,10 +151,17 @@ def test_reimport_adds_nothing_and_a_changed_model_makes_its_descendants_stale(t
     hub = "model.fhir_dbt_analytics.fhir_table_list"
     manifest["nodes"][hub]["checksum"]["checksum"] = "0" * 64
     manifest["metadata"]["generated_at"] = "2023-04-01T08:00:00Z"
+    # In the same manifest, only the descriptions of a descendant and of an unrelated model change.
+    below, aside = (
+        "model.fhir_dbt_analytics.AllergyIntolerance",
+        "model.fhir_dbt_analytics.metric_by_day",
+    )
+    for artifact_id in (below, aside):
+        manifest["nodes"][artifact_id]["description"] = "described later"
     (tmp_path / "target").mkdir()
     (tmp_path / "target" / "manifest.json").write_text(json.dumps(manifest))
     changed = run("import", "dbt", tmp_path / "target", "--store", store)
-    assert "1 events appended" in changed.stderr
+    assert "3 events appended" in changed.stderr
     assert run("build", "--store", store).returncode == 0
     stale = run("stale", "--json", "--store", store)
     assert stale.returncode == 1
@@ -163,6 +170,15 @@ def test_reimport_adds_nothing_and_a_changed_model_makes_its_descendants_stale(t
     )
     assert {s["artifact"] for s in json.loads(stale.stdout)["stale"]} == nx.descendants(graph, hub)
     assert len(nx.descendants(graph, hub)) >= 175
+    assert below in nx.descendants(graph, hub) and aside not in nx.descendants(graph, hub) | {hub}
+    # A metadata-only change is recorded (the new description) without counting as a rebuild.
+    built = json.loads((store / "lineage.json").read_text())["nodes"]
+    assert (
+        built[below]["metadata"]["description"]
+        == built[aside]["metadata"]["description"]
+        == "described later"
+    )
+    assert (built[below]["status"], built[aside]["status"]) == ("stale", "fresh")
 
 
 def test_unknown_manifest_version_is_one_clear_error(tmp_path: Path) -> None:

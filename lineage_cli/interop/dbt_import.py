@@ -1,19 +1,19 @@
-"""Import a dbt project's artifacts (manifest.json, run_results.json, catalog.json) into the event log."""
+"""Import a dbt project's artifacts (manifest.json, run_results.json, catalog.json) into the event log.
+
+Reading and checking the files is :mod:`lineage_cli.interop.dbt_files`; this module maps them.
+"""
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Final
 
-import orjson
-
-from lineage_cli.errors import LineageError, LineageFileError
+from lineage_cli.errors import LineageError
 from lineage_cli.interop.common import ImportResult, append_new_events, digest
+from lineage_cli.interop.dbt_files import MANIFEST_VERSIONS, DbtProject, read_dbt_project
 from lineage_cli.lineagefile import gc_paused
 from lineage_cli.model import TransformationType, format_timestamp, parse_timestamp
 from lineage_cli.store.events import (
@@ -22,6 +22,7 @@ from lineage_cli.store.events import (
     KIND_FLOW_FAILED,
     KIND_FLOW_SKIPPED,
     new_event,
+    read_events,
 )
 from lineage_cli.store.layout import StorePaths
 
@@ -30,6 +31,8 @@ __all__ = [
     "MANIFEST_VERSIONS",
     "SOURCE",
     "DbtProject",
+    "Recorded",
+    "current_records",
     "dbt_events",
     "import_dbt",
     "read_dbt_project",
@@ -38,8 +41,6 @@ __all__ = [
 SOURCE: Final = "dbt"
 """The ``source`` of the flow events a dbt import appends."""
 
-MANIFEST_VERSIONS: Final = range(7, 13)
-"""The manifest schema versions read: v7 (dbt 1.3) to v12 (dbt 1.8 and later)."""
 
 ARTIFACT_TYPES: Final = frozenset(
     {"model", "seed", "snapshot", "source", "exposure", "metric", "semantic_model", "saved_query"}
@@ -49,8 +50,6 @@ ARTIFACT_TYPES: Final = frozenset(
 _TEST_TYPES: Final = frozenset({"test", "unit_test"})
 # The manifest's top-level maps that hold resources, in the order they are read.
 _RESOURCE_MAPS: Final = ("nodes", "sources", "exposures", "metrics", "semantic_models", "saved_queries")
-# Commands whose run_results.json describes compilation, not a build: their "success" built nothing.
-_NOT_BUILDS: Final = frozenset({"compile", "generate", "docs", "show", "parse", "list", "ls"})
 # Fields that say what a resource without a file checksum (a source, metric...) is, for its version.
 _DEFINITION_KEYS: Final = (
     "relation_name",
@@ -75,121 +74,7 @@ _DEFINITION_KEYS: Final = (
     "window",
     "time_grains",
 )
-_RUN_RESULTS_VERSIONS: Final = range(4, 7)
-_SCHEMA_URL: Final = re.compile(r"/(manifest|run-results|catalog)/v(\d+)\.json$")
 _FAILED: Final = frozenset({"error", "fail", "runtime error"})
-
-
-@dataclass(slots=True)
-class DbtProject:
-    """The parsed dbt artifacts of one import: the manifest and, when given, run results and catalog."""
-
-    manifest_name: str
-    manifest: dict[str, Any]
-    run_results_name: str | None = None
-    run_results: dict[str, Any] | None = None
-    catalog: dict[str, Any] | None = None
-    warnings: list[str] = field(default_factory=list)
-
-
-def _load_json(path: Path, what: str) -> dict[str, Any]:
-    name = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise LineageFileError(
-            name, "no such file.", hint=f"Pass the {what} dbt writes to its target/ directory."
-        ) from None
-    except IsADirectoryError:
-        raise LineageFileError(name, "is a directory.", hint=f"Pass the {what} file itself.") from None
-    except OSError as exc:
-        raise LineageFileError(name, f"cannot be read ({exc.strerror})") from None
-    try:
-        with gc_paused():  # a manifest is hundreds of thousands of containers, none garbage
-            document = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise LineageFileError(
-            name, f"not valid JSON ({exc.msg.split(':', 1)[0]}).", hint=f"Pass the {what} dbt wrote."
-        ) from None
-    if not isinstance(document, dict):
-        raise LineageFileError(name, f"expected a JSON object (a dbt {what}).")
-    return document
-
-
-def _schema_version(document: dict[str, Any], name: str, kind: str, accepted: range) -> int:
-    """The ``N`` of ``metadata.dbt_schema_version``; a clear error unless a ``kind`` in ``accepted``."""
-    metadata = document.get("metadata")
-    url = metadata.get("dbt_schema_version") if isinstance(metadata, dict) else None
-    match = _SCHEMA_URL.search(url) if isinstance(url, str) else None
-    wanted = f"dbt {kind} schema v{accepted[0]} to v{accepted[-1]}"
-    if match is None or match.group(1) != kind:
-        raise LineageFileError(
-            name,
-            f"not a dbt {kind}: `metadata.dbt_schema_version` is {url!r}.",
-            hint=f"Pass the {kind}.json dbt writes to target/ ({wanted}).",
-        )
-    version = int(match.group(2))
-    if version not in accepted:
-        raise LineageFileError(
-            name,
-            f"dbt {kind} schema v{version} is not supported; lineage reads {wanted}.",
-            hint="Regenerate it with a dbt that writes one of those (dbt 1.3 or later), "
-            "or upgrade lineage if it is newer.",
-        )
-    return version
-
-
-def read_dbt_project(
-    path: str | os.PathLike[str],
-    *,
-    run_results: str | os.PathLike[str] | None = None,
-    catalog: str | os.PathLike[str] | None = None,
-) -> DbtProject:
-    """Read and check the dbt artifacts at ``path`` (a ``target/`` directory or a ``manifest.json``).
-
-    A directory's own ``run_results.json`` and ``catalog.json`` are read when present;
-    ``run_results`` and ``catalog`` name them explicitly instead.
-
-    Raises
-    ------
-    LineageFileError
-        When a file is missing, is not JSON, or is not a dbt artifact of a supported schema.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> tmp = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (tmp / "manifest.json").write_text('{"metadata": {"dbt_schema_version": '
-    ...     '"https://schemas.getdbt.com/dbt/manifest/v13.json"}}')
-    >>> read_dbt_project(tmp)
-    Traceback (most recent call last):
-    ...
-    lineage_cli.errors.LineageFileError: ...manifest.json: dbt manifest schema v13 is not supported; ...
-    """
-    target = Path(path)
-    manifest_path = target / "manifest.json" if target.is_dir() else target
-    if target.is_dir():
-        if run_results is None and (target / "run_results.json").is_file():
-            run_results = target / "run_results.json"
-        if catalog is None and (target / "catalog.json").is_file():
-            catalog = target / "catalog.json"
-    manifest = _load_json(manifest_path, "manifest.json")
-    _schema_version(manifest, str(manifest_path), "manifest", MANIFEST_VERSIONS)
-    project = DbtProject(str(manifest_path), manifest)
-    if run_results is not None:
-        results = _load_json(Path(run_results), "run_results.json")
-        _schema_version(results, str(run_results), "run-results", _RUN_RESULTS_VERSIONS)
-        which = results.get("args", {}).get("which") if isinstance(results.get("args"), dict) else None
-        if which in _NOT_BUILDS:
-            project.warnings.append(
-                f"{run_results}: written by `dbt {which}`, which builds nothing; its statuses are not applied"
-            )
-        else:
-            project.run_results, project.run_results_name = results, str(run_results)
-    if catalog is not None:
-        project.catalog = _load_json(Path(catalog), "catalog.json")
-        _schema_version(project.catalog, str(catalog), "catalog", range(1, 2))
-    return project
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -197,10 +82,18 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 def _resources(manifest: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every enabled resource of the manifest as ``(unique_id, node)``, unit tests included."""
+    """Every enabled resource of the manifest as ``(unique_id, node)``, unit tests included.
+
+    A node whose ``resource_type`` is not text, or whose ``depends_on.nodes`` is not a list of
+    text, is made harmless here (no type, no parents), so what follows needs no more checks.
+    """
     for key in (*_RESOURCE_MAPS, "unit_tests"):
         for unique_id, node in _dict(manifest.get(key)).items():
             if isinstance(node, dict) and _dict(node.get("config")).get("enabled", True) is not False:
+                parents = _dict(node.get("depends_on")).get("nodes") or []
+                texts = isinstance(parents, list) and all(isinstance(p, str) for p in parents)
+                if not texts or not isinstance(node.get("resource_type"), str):
+                    node = {**node, "resource_type": str(node.get("resource_type")), "depends_on": {}}
                 yield unique_id, node
 
 
@@ -221,6 +114,11 @@ def _version(node: dict[str, Any]) -> str:
     return digest({key: node[key] for key in _DEFINITION_KEYS if key in node})[:16]
 
 
+def _texts(value: Any) -> list[Any]:
+    """A list as it is, one text (a tag) as a list of it, anything else as an empty list."""
+    return list(value) if isinstance(value, list) else [value] if isinstance(value, str) else []
+
+
 def _owner(node: dict[str, Any], groups: dict[str, Any]) -> str | None:
     owner = node.get("owner")  # exposures
     if owner is None:
@@ -238,7 +136,7 @@ def _metadata(node: dict[str, Any], groups: dict[str, Any], columns: dict[str, A
     config = _dict(node.get("config"))
     metadata: dict[str, Any] = {
         "path": node.get("original_file_path"),
-        "tags": list(node.get("tags") or []),
+        "tags": _texts(node.get("tags")),
         "materialized": config.get("materialized"),
     }
     if node.get("description"):
@@ -269,7 +167,7 @@ def _timestamp(text: Any, fallback: datetime) -> datetime:
 
 def _result_time(result: dict[str, Any], fallback: datetime) -> datetime:
     """When dbt finished a node: the end of its ``execute`` step, else of its last step."""
-    timing = [t for t in result.get("timing") or [] if isinstance(t, dict)]
+    timing = [t for t in _texts(result.get("timing")) if isinstance(t, dict)]
     execute = [t for t in timing if t.get("name") == "execute"] or timing[-1:]
     return _timestamp(execute[0].get("completed_at"), fallback) if execute else fallback
 
@@ -291,7 +189,7 @@ def _runs(project: DbtProject, generated: datetime) -> tuple[str, dict[str, _Run
     metadata = _dict(results.get("metadata"))
     finished = _timestamp(metadata.get("generated_at"), generated)
     runs: dict[str, _Run] = {}
-    for result in results.get("results") or []:
+    for result in _texts(results.get("results")):
         if isinstance(result, dict) and isinstance(result.get("unique_id"), str):
             if result.get("status") == "no-op":  # an exposure in `dbt build`: nothing was built
                 continue
@@ -334,7 +232,56 @@ def _outcome(check: dict[str, Any], run: _Run) -> dict[str, Any]:
     return outcome
 
 
-def dbt_events(project: DbtProject) -> tuple[list[dict[str, Any]], int]:
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """An artifact's current record in the store: what decides whether a definition changed."""
+
+    time: str
+    version: str | None
+    inputs: list[str]
+    lineage_id: str
+
+
+def current_records(store: StorePaths, artifact_ids: Collection[str]) -> dict[str, Recorded]:
+    """The current record (latest ``time``; on a tie, later in the log) of each of ``artifact_ids``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> current_records(StorePaths(pathlib.Path(tempfile.mkdtemp())), {"a"})
+    {}
+    """
+    found: dict[str, tuple[datetime, Recorded]] = {}
+    for _, event in read_events(store.events, skip_bad=True, on_problem=lambda _problem: None):
+        artifact_id = event.get("artifact_id")
+        if (
+            event.get("kind") != KIND_ARTIFACT
+            or not isinstance(artifact_id, str)
+            or artifact_id not in artifact_ids
+        ):
+            continue
+        try:
+            moment = parse_timestamp(event["time"])
+        except LineageError:
+            continue
+        held = found.get(artifact_id)
+        if held is None or moment >= held[0]:
+            inputs = event.get("inputs")
+            found[artifact_id] = (
+                moment,
+                Recorded(
+                    event["time"],
+                    event.get("version"),
+                    inputs if isinstance(inputs, list) else [],
+                    str(event.get("lineage_id")),
+                ),
+            )
+    return {artifact_id: recorded for artifact_id, (_, recorded) in found.items()}
+
+
+def dbt_events(
+    project: DbtProject, previous: Mapping[str, Recorded] | None = None
+) -> tuple[list[dict[str, Any]], int]:
     """The lineage events for a dbt project's artifacts, and how many artifacts they record.
 
     - Each model, seed, snapshot, source, exposure, metric, semantic model and saved query
@@ -349,7 +296,9 @@ def dbt_events(project: DbtProject) -> tuple[list[dict[str, Any]], int]:
       fails the flow of what it tests.
     - Event ids are digests of what is recorded (and of the run), so the same files twice
       add nothing, and an unchanged model keeps the time it was built: after a model
-      changes, what dbt has not rebuilt since is stale.
+      changes, what dbt has not rebuilt since is stale. ``previous`` (the store's current
+      records) tells a changed definition from changed metadata, which is re-recorded as of
+      the current record (see :func:`current_records`).
 
     Examples
     --------
@@ -407,9 +356,15 @@ def dbt_events(project: DbtProject) -> tuple[list[dict[str, Any]], int]:
                 "environment": None,
             }
             key = digest("manifest", record)
-            lineage_id = f"dbt-{key}"
-            events.append(new_event(KIND_ARTIFACT, event_id=lineage_id, lineage_id=lineage_id, **record))
-            events[-1]["time"] = base
+            time, lineage_id = base, f"dbt-{key}"
+            known = (previous or {}).get(unique_id)
+            if known is not None and (known.version, known.inputs) == (record["version"], inputs):
+                # Only metadata changed (a description, the catalog's columns): re-record it as
+                # of its current record and in that record's flow, so its status and what it was
+                # built after stay as they are.
+                time, lineage_id = known.time, known.lineage_id
+            events.append(new_event(KIND_ARTIFACT, event_id=f"dbt-{key}", lineage_id=lineage_id, **record))
+            events[-1]["time"] = time
             run = runs.get(unique_id)
             if run is not None:
                 outcomes = [_outcome(c, runs[c["test"]]) if c["test"] in runs else c for c in tests]
@@ -507,7 +462,8 @@ def import_dbt(
     1
     """
     project = read_dbt_project(path, run_results=run_results, catalog=catalog)
-    events, count = dbt_events(project)
+    ids = {uid for key in _RESOURCE_MAPS for uid in _dict(project.manifest.get(key))}
+    events, count = dbt_events(project, current_records(store, ids))
     result = ImportResult(unit="dbt artifacts", read=count, artifacts=count, warnings=project.warnings)
     append_new_events(store, events, result)
     return result
