@@ -77,9 +77,14 @@ def start_server(store: Path) -> tuple[subprocess.Popen[bytes], int]:
     return process, int(match.group(1))
 
 
-def stop_server(process: subprocess.Popen[bytes]) -> None:
+def stop_server(process: subprocess.Popen[bytes]) -> float:
+    """Stop the server gracefully; the CPU seconds it used (user + system)."""
     process.terminate()
-    process.communicate(timeout=120)
+    assert process.stderr is not None
+    process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime
 
 
 def client(port: int, bodies: list[bytes], barrier: Any, results: Any) -> None:
@@ -103,6 +108,7 @@ class Run:
     seconds: float
     lost: int
     duplicated: int
+    server_cpu: float
 
     @property
     def rate(self) -> float:
@@ -131,7 +137,7 @@ def throughput(per_client: int, batch: int) -> Run:
         finished = [results.get(timeout=600) for _ in workers]
         for worker in workers:
             worker.join()
-        stop_server(process)
+        server_cpu = stop_server(process)
         accepted = sum(n for n, _ in finished)
         seconds = max(t for _, t in finished) - began
         log = (scratch / "store" / "events.jsonl").read_bytes()
@@ -140,7 +146,7 @@ def throughput(per_client: int, batch: int) -> Run:
         artifacts = {e["artifact_id"] for e in logged if e["kind"] == "artifact_recorded"}
         lost = CLIENTS * per_client - len(artifacts)
         duplicated = sum(n - 1 for n in counts.values())
-        return Run(accepted, seconds, lost, duplicated)
+        return Run(accepted, seconds, lost, duplicated, server_cpu)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -202,8 +208,10 @@ def report(args: argparse.Namespace, rows: dict[str, list[Run]], fresh: dict[int
         ok = mid >= TARGET_EVENTS_PER_SECOND and all(r.lost == r.duplicated == 0 for r in runs)
         lost = sum(r.lost for r in runs)
         duplicated = sum(r.duplicated for r in runs)
+        cpu = statistics.median(r.server_cpu / r.events * 1e6 for r in runs)
         lines.append(
-            f"| {label} >= {TARGET_EVENTS_PER_SECOND:,} events/s, 0 lost, 0 duplicated |"
+            f"| {label} >= {TARGET_EVENTS_PER_SECOND:,} events/s, 0 lost, 0 duplicated"
+            f" (server CPU {cpu:,.0f} µs an event) |"
             f" {mid:,.0f} events/s [{min(rates):,.0f}-{max(rates):,.0f}];"
             f" {lost} lost, {duplicated} duplicated"
             f" | {mid / TARGET_EVENTS_PER_SECOND:.2f}x | {'yes' if ok else '**no**'} |"
@@ -243,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.repeat):
             run = throughput(args.events, batch)
             rows[label].append(run)
-            counts = f"{run.lost} lost, {run.duplicated} duplicated"
+            counts = f"{run.lost} lost, {run.duplicated} duplicated, server CPU {run.server_cpu:.1f} s"
             print(f"{label}: {run.rate:,.0f} events/s, {counts}", file=sys.stderr)
     fresh = {int(size): freshness(int(size), 10) for size in args.fresh.split(",") if size}
     section = report(args, rows, fresh)
