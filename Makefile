@@ -50,6 +50,7 @@ demo: dev
 
 bench: dev
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/serve_bench.py
 
 clean:
 	rm -rf $(VENV) $(DBT_VENV) tests/js/node_modules .pytest_cache .mypy_cache .ruff_cache demo-out

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -520,13 +521,21 @@ def main(argv: list[str] | None = None) -> int:
             c.peer_repeat = 1  # the networkx pipeline takes a minute or more at 1M: one run
 
     def write() -> None:
-        args.out.write_text(report(cases, extra, started, sizes, args))
+        args.out.write_text(report(cases, extra, started, sizes, args) + kept_sections(args.out))
 
     measure(cases, args.repeat, args.timeout, write)
     write()
     print(table(cases, extra))
     print(f"\nwritten: {args.out}", file=sys.stderr)
     return 0
+
+
+def kept_sections(path: Path) -> str:
+    """The sections other benchmarks wrote into RESULTS.md (``<!-- NAME:start -->`` to
+    ``<!-- NAME:end -->``, such as ``serve_bench.py``'s), kept when this run rewrites the file."""
+    text = path.read_text() if path.exists() else ""
+    blocks = re.finditer(r"<!-- ([\w-]+):start -->.*?<!-- \1:end -->", text, re.DOTALL)
+    return "".join(f"\n{block.group(0)}\n" for block in blocks)
 
 
 def report(

@@ -19,9 +19,11 @@ import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lineage_cli.errors import InputError, LineageError, LineageFileError, UnknownArtifactError
 from lineage_cli.serve.ingest import BadEvents, Ingestor
@@ -49,6 +51,27 @@ class _Refused(Exception):
         self.status = status
         self.message = message
         self.headers = headers
+
+
+class _AnsweredAlready:
+    """ASGI middleware: a response the server can no longer send is dropped, not a traceback.
+
+    When a request's HTTP framing is broken after its headers (a bad chunk), uvicorn answers
+    400 and closes the connection itself while the app may still be answering the request; the
+    app's answer then fails inside the server. There is nobody left to tell.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_if_possible(message: Message) -> None:
+            try:
+                await send(message)
+            except Exception:  # whatever the server raises: the connection is done
+                return
+
+        await self.app(scope, receive, send_if_possible)
 
 
 def _json(document: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -159,6 +182,7 @@ def create_app(
             _check_json(request)
             body = await _read_body(request, max_body)
             # The locked append happens before the answer: a 201 means the events are in the log.
+            # In a thread: requests that arrive while one is written are then written together.
             result = await run_in_threadpool(ingestor.ingest, body)
         except _Refused as refused:
             return _error(refused.status, refused.message, refused.headers)
@@ -223,4 +247,5 @@ def create_app(
             Route("/api/v1/{name}", guarded(get_read), methods=["GET"]),
         ],
         exception_handlers={HTTPException: http_error},
+        middleware=[Middleware(_AnsweredAlready)],
     )

@@ -9,15 +9,17 @@ digests of the OpenLineage event, so a resend adds nothing.
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import orjson
 
-from lineage_cli.errors import InputError
+from lineage_cli.errors import InputError, LineageFileError
 from lineage_cli.interop.common import ImportResult, append_new_events, digest
 from lineage_cli.interop.openlineage_import import OpenLineageRunEvent, map_run_events, parse_run_events
 from lineage_cli.store.events import KIND_ARTIFACT
@@ -27,6 +29,10 @@ __all__ = ["MAX_PROBLEMS", "BadEvents", "Ingestor", "LogIds", "RunMemory"]
 
 MAX_PROBLEMS: Final = 20
 """At most this many problems are listed in one rejection (the count says how many there were)."""
+
+
+_OWN_PREFIX: Final = b'{"schema":1,"event_id":"'
+"""How every event this package's encoder writes begins (``new_event`` puts these keys first)."""
 
 
 class BadEvents(InputError):
@@ -70,19 +76,24 @@ class LogIds:
         """The ids now in the log (the same set object each time, updated in place)."""
         try:
             stat = os.stat(self.log)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # no log yet (the append says what is wrong)
             self._reset(None)
             return self._ids
+        except OSError as exc:
+            raise LineageFileError(str(self.log), f"cannot be read ({exc.strerror})") from None
         identity = (stat.st_dev, stat.st_ino)
         if identity != self._identity or stat.st_size < self._offset:
             self._reset(identity)
         if stat.st_size > self._offset:
-            with open(self.log, "rb") as log:
-                log.seek(self._offset)
-                data = log.read(stat.st_size - self._offset)
+            try:
+                with open(self.log, "rb") as log:
+                    log.seek(self._offset)
+                    data = log.read(stat.st_size - self._offset)
+            except OSError as exc:
+                raise LineageFileError(str(self.log), f"cannot be read ({exc.strerror})") from None
             whole = data.rfind(b"\n") + 1
             for line in data[:whole].split(b"\n"):
-                if not line or line.isspace():
+                if not line or line.isspace() or self._known_line(line):
                     continue
                 try:
                     event = orjson.loads(line)
@@ -92,6 +103,15 @@ class LogIds:
                     self._ids.add(event["event_id"])
             self._offset += whole
         return self._ids
+
+    def _known_line(self, line: bytes) -> bool:
+        # Most new lines are this server's own appends, whose ids are known already: spotting
+        # the id by the encoder's key order skips parsing them. A line is only ever skipped
+        # here, never taken as known, so a torn or foreign line still goes through the parser.
+        if not line.startswith(_OWN_PREFIX):
+            return False
+        end = line.find(b'"', len(_OWN_PREFIX))
+        return end > 0 and line[len(_OWN_PREFIX) : end].decode("utf-8", "replace") in self._ids
 
     def _reset(self, identity: tuple[int, int] | None) -> None:
         self._ids.clear()
@@ -144,8 +164,8 @@ def _where(position: int, count: int) -> str:
     return "the event" if count == 1 else f"event {position} of {count}"
 
 
-def _split(body: bytes) -> list[Any]:
-    """The events of a body (one object, or an array of them), or :class:`BadEvents`."""
+def _split(body: bytes) -> tuple[bytes, int]:
+    """The body as NDJSON, one event a line, and how many events: or :class:`BadEvents`."""
     if not body.strip():
         raise BadEvents("the request body is empty; send an OpenLineage event (a JSON object) or an array.")
     try:
@@ -154,14 +174,28 @@ def _split(body: bytes) -> list[Any]:
         reason = exc.msg.split(":", 1)[0]
         where = f"line {exc.lineno}, column {exc.colno}"
         raise BadEvents(f"the body is not valid JSON ({reason}, {where}).") from None
-    if isinstance(value, list):
-        return value
     if isinstance(value, dict):
-        return [value]
-    kind = {str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), "null")
-    raise BadEvents(
-        f"the body is a JSON {kind}; send an OpenLineage event (a JSON object) or a batch (a JSON array)."
-    )
+        return (body if b"\n" not in body else orjson.dumps(value)), 1
+    if not isinstance(value, list):
+        kind = {str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), "null")
+        raise BadEvents(
+            f"the body is a JSON {kind}; send an OpenLineage event (a JSON object) or a batch (a JSON array)."
+        )
+    try:
+        return b"\n".join(orjson.dumps(item) for item in value), len(value)
+    except orjson.JSONEncodeError as exc:  # the parser accepted what the encoder refuses
+        raise BadEvents(f"the body holds a value that is not portable JSON ({exc}).") from None
+
+
+@dataclass(slots=True)
+class _Ticket:
+    """One request's checked events, waiting for the writer, and what became of them."""
+
+    events: list[OpenLineageRunEvent]
+    keys: list[str]
+    result: ImportResult
+    done: bool = False
+    error: Exception | None = None
 
 
 class Ingestor:
@@ -192,41 +226,77 @@ class Ingestor:
     def __init__(self, store: StorePaths, *, assume_utc: bool = False) -> None:
         self.store = store
         self.assume_utc = assume_utc
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held by the one thread writing to the log
+        self._pending_lock = threading.Lock()
+        self._pending: list[_Ticket] = []
         self._ids = LogIds(store.events)
         self._runs = RunMemory()
-        self._order = 0
+        self._requests = itertools.count(1)
 
     def ingest(self, body: bytes) -> ImportResult:
         """Append the lineage events of one request body; raise :class:`BadEvents` for a bad one.
 
-        The events are in the log (one locked append) when this returns.
+        The body is checked whole first, so a bad one writes nothing. The events are in the
+        log (a locked append) when this returns. Concurrent calls are group-committed: the
+        thread that gets the writer's lock maps and appends every request waiting by then,
+        in one append, and each caller gets its own counts.
         """
-        items = _split(body)
-        try:
-            data = b"\n".join(orjson.dumps(item) for item in items)
-        except orjson.JSONEncodeError as exc:  # the parser accepted what the encoder refuses
-            raise BadEvents(f"the body holds a value that is not portable JSON ({exc}).") from None
+        data, count = _split(body)
+        # Later requests sort after earlier ones at equal event times (lines stay below 2**32).
+        first_order = next(self._requests) << 32
+        events, problems, records, ignored = parse_run_events(
+            data, "request", first_order=first_order, assume_utc=self.assume_utc
+        )
+        if problems:
+            listed = [
+                f"{_where(p.line, count)}: {p.problem.removesuffix('; skipped')}"
+                for p in problems[:MAX_PROBLEMS]
+            ]
+            many = f"{len(problems)} events have problems; " if len(problems) > 1 else ""
+            raise BadEvents(many + listed[0], listed)
+        result = ImportResult(unit="OpenLineage events", read=records, ignored=ignored)
+        ticket = _Ticket(events, [digest(e.raw) for e in events], result)
+        with self._pending_lock:
+            self._pending.append(ticket)
         with self._lock:
-            order = self._order
-            self._order += len(items) + 1  # later requests sort after earlier ones at equal times
-            events, problems, records, ignored = parse_run_events(
-                data, "request", first_order=order, assume_utc=self.assume_utc
-            )
-            if problems:
-                listed = [
-                    f"{_where(p.line, len(items))}: {p.problem.removesuffix('; skipped')}"
-                    for p in problems[:MAX_PROBLEMS]
-                ]
-                many = f"{len(problems)} events have problems; " if len(problems) > 1 else ""
-                raise BadEvents(many + listed[0], listed)
-            result = ImportResult(unit="OpenLineage events", read=records, ignored=ignored)
-            keys = [digest(e.raw) for e in events]
-            mapped = self._map(events, frozenset(keys))
-            result.artifacts = len({e["artifact_id"] for e in mapped if e["kind"] == KIND_ARTIFACT})
-            append_new_events(self.store, mapped, result, known_ids=self._ids.current())
-            self._runs.remember([(key, e, e.run_id) for key, e in zip(keys, events, strict=True)])
-        return result
+            if not ticket.done:  # nobody committed it while this thread waited: commit all waiting
+                with self._pending_lock:
+                    batch, self._pending = self._pending, []
+                self._commit(batch)
+        if ticket.error is not None:
+            raise ticket.error
+        return ticket.result
+
+    def _commit(self, batch: list[_Ticket]) -> None:
+        """Map and append the tickets' events in one append; each ticket gets its counts or the error."""
+        try:
+            known = self._ids.current()
+            taken: set[str] = set()  # ids appended by an earlier ticket of this batch
+            mapped: list[dict[str, Any]] = []
+            for ticket in batch:
+                mapped += self._stage(ticket, known, taken)
+            append_new_events(self.store, mapped, ImportResult(), known_ids=known)
+        except Exception as exc:  # the log cannot be written: every request of the batch is refused
+            for ticket in batch:
+                ticket.error = exc
+        finally:
+            for ticket in batch:
+                ticket.done = True
+
+    def _stage(self, ticket: _Ticket, known: set[str], taken: set[str]) -> list[dict[str, Any]]:
+        """Map one request's events and count, for it, what append_new_events will append or skip."""
+        lineage = self._map(ticket.events, frozenset(ticket.keys))
+        result = ticket.result
+        for event in lineage:
+            if event["event_id"] in known or event["event_id"] in taken:
+                result.duplicates += 1
+            else:
+                taken.add(event["event_id"])
+                result.appended += 1
+        result.artifacts = len({e["artifact_id"] for e in lineage if e["kind"] == KIND_ARTIFACT})
+        # Remembered now: a later request of this batch may be the same run's next event.
+        self._runs.remember([(k, e, e.run_id) for k, e in zip(ticket.keys, ticket.events, strict=True)])
+        return lineage
 
     def _map(self, events: list[OpenLineageRunEvent], keys: frozenset[str]) -> list[dict[str, Any]]:
         """Map the new events with their runs' earlier ones; return only the new events' lineage."""
