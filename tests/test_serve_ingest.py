@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from lineage_cli.errors import LineageFileError
 from lineage_cli.interop.openlineage_import import import_openlineage
-from lineage_cli.serve.ingest import BadEvents, Ingestor, LogIds
+from lineage_cli.serve.ingest import BadEvents, Ingestor, LogIds, RunMemory
 from lineage_cli.store.layout import StorePaths
 from tests.conftest import REAL_GRAPHS
 from tests.servehelp import log_events, run_event
@@ -119,3 +119,11 @@ def test_a_bad_batch_names_every_bad_event(tmp_path: Path) -> None:
     ]
     assert str(caught.value).startswith("2 events have problems; event 2 of 3:")
     assert not (tmp_path / "events.jsonl").exists()
+
+
+def test_the_run_memory_forgets_the_oldest_runs_past_its_byte_budget() -> None:
+    memory = RunMemory(runs=100, max_bytes=1000)
+    memory.remember([(f"d{i}", f"e{i}", f"run-{i}", 300) for i in range(5)])
+    assert memory.prior({f"run-{i}" for i in range(5)}) == ["e2", "e3", "e4"]
+    memory.remember([("d4", "e4-again", "run-4", 300)])  # the same event again: counted once
+    assert memory.prior({"run-4"}) == ["e4-again"]

@@ -126,38 +126,47 @@ class RunMemory:
     with the outputs). Mapping each new event together with its run's earlier ones gives
     the artifacts the inputs the whole run named, as importing all the events at once does.
 
+    Memory is bounded by runs and by bytes (a Spark event with its logical plan can weigh
+    megabytes): the least recently used runs are forgotten first.
+
     Examples
     --------
     >>> memory = RunMemory(runs=1)
-    >>> memory.remember([("d1", "e1", "run-a"), ("d2", "e2", "run-b")])
+    >>> memory.remember([("d1", "e1", "run-a", 10), ("d2", "e2", "run-b", 10)])
     >>> memory.prior({"run-a", "run-b"})
     ['e2']
     """
 
-    def __init__(self, runs: int = 10_000, per_run: int = 64) -> None:
-        self._runs: OrderedDict[str, OrderedDict[str, Any]] = OrderedDict()
+    def __init__(self, runs: int = 10_000, per_run: int = 64, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self._runs: OrderedDict[str, OrderedDict[str, tuple[Any, int]]] = OrderedDict()
         self._max_runs = runs
         self._per_run = per_run
+        self._max_bytes = max_bytes
+        self._bytes = 0
 
     def prior(self, run_ids: set[str], *, without: frozenset[str] = frozenset()) -> list[Any]:
         """The remembered events of these runs, except those whose digest is in ``without``."""
         found: list[Any] = []
         for run_id in sorted(run_ids):
-            for key, event in self._runs.get(run_id, {}).items():
+            for key, (event, _size) in self._runs.get(run_id, {}).items():
                 if key not in without:
                     found.append(event)
         return found
 
-    def remember(self, entries: list[tuple[str, Any, str]]) -> None:
-        """Remember ``(digest, event, run id)`` entries."""
-        for key, event, run_id in entries:
+    def remember(self, entries: list[tuple[str, Any, str, int]]) -> None:
+        """Remember ``(digest, event, run id, size in bytes)`` entries."""
+        for key, event, run_id, size in entries:
             events = self._runs.setdefault(run_id, OrderedDict())
             self._runs.move_to_end(run_id)
-            events[key] = event
+            if key in events:
+                self._bytes -= events.pop(key)[1]
+            events[key] = (event, size)
+            self._bytes += size
             if len(events) > self._per_run:
-                events.popitem(last=False)
-        while len(self._runs) > self._max_runs:
-            self._runs.popitem(last=False)
+                self._bytes -= events.popitem(last=False)[1][1]
+        while self._runs and (len(self._runs) > self._max_runs or self._bytes > self._max_bytes):
+            _, forgotten = self._runs.popitem(last=False)
+            self._bytes -= sum(size for _event, size in forgotten.values())
 
 
 def _where(position: int, count: int) -> str:
@@ -295,7 +304,12 @@ class Ingestor:
                 result.appended += 1
         result.artifacts = len({e["artifact_id"] for e in lineage if e["kind"] == KIND_ARTIFACT})
         # Remembered now: a later request of this batch may be the same run's next event.
-        self._runs.remember([(k, e, e.run_id) for k, e in zip(ticket.keys, ticket.events, strict=True)])
+        self._runs.remember(
+            [
+                (k, e, e.run_id, len(orjson.dumps(e.raw)))
+                for k, e in zip(ticket.keys, ticket.events, strict=True)
+            ]
+        )
         return lineage
 
     def _map(self, events: list[OpenLineageRunEvent], keys: frozenset[str]) -> list[dict[str, Any]]:

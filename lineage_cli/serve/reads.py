@@ -97,27 +97,30 @@ class StoreReader:
         self.store = store
         self._on_problem = on_problem
         self._lock = threading.Lock()
-        self._built_size = -1  # the log's size when the graph was last built (-1: not by us yet)
+        self._built: tuple[int, ...] | None = None  # the log's stamp when the graph was last built
         self._reported: set[tuple[int, str]] = set()
 
-    def _log_size(self) -> int:
+    def _stamp(self) -> tuple[int, ...] | None:
+        """What changes whenever the log does: appended to, or replaced (``None``: no log)."""
         try:
-            return os.stat(self.store.events).st_size
-        except FileNotFoundError:
-            return -1
+            stat = os.stat(self.store.events)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
     def refresh(self) -> None:
-        """Build the graph if the log grew since the last build (a no-op when nothing changed)."""
+        """Build the graph if the log changed since the last build (a no-op when nothing changed)."""
         from lineage_cli.store.build import build_store
 
-        if self._log_size() <= self._built_size:
+        stamp = self._stamp()
+        if stamp is None or stamp == self._built:
             return
         with self._lock:
-            size = self._log_size()  # read before the build: anything later triggers the next one
-            if size <= self._built_size:
+            stamp = self._stamp()  # taken before the build: a later change triggers the next one
+            if stamp is None or stamp == self._built:
                 return  # another reader built it while this one waited
             build_store(self.store, skip_bad=True, on_problem=self._report)
-            self._built_size = size
+            self._built = stamp
 
     def _report(self, problem: LogProblem) -> None:
         key = (problem.line, problem.problem)
