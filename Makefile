@@ -9,7 +9,8 @@ JS_STAMP := $(if $(wildcard tests/js/package.json),tests/js/node_modules/.instal
 .PHONY: dev sysdeps test lint demo bench clean
 
 # dbt (for tests/test_dbt_run.py) in its own virtualenv: it pins many packages that must not
-# constrain ours. dbt-duckdb 1.11.1 is its newest release; dbt-core 1.11.16 the newest it pairs with.
+# constrain ours. dbt-duckdb 1.11.1 is its newest release; dbt-core 1.11.16 the newest 1.11 (1.12's
+# dbt-core-experimental-parser downloads a wheel from GitHub while it builds, which offline CI cannot).
 DBT_VENV := .venv-dbt
 DBT_STAMP := $(DBT_VENV)/.installed
 $(DBT_STAMP):

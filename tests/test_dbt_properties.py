@@ -41,6 +41,7 @@ def write(
     *,
     at: str,
     checksums: dict[str, str],
+    schema: int = 12,
 ) -> None:
     nodes = {
         uid: {
@@ -55,7 +56,7 @@ def write(
         for uid, deps in parents.items()
     }
     metadata = {
-        "dbt_schema_version": MANIFEST_V12,
+        "dbt_schema_version": f"https://schemas.getdbt.com/dbt/manifest/v{schema}.json",
         "dbt_version": "1.9.0",
         "generated_at": at,
         "invocation_id": at,
@@ -94,7 +95,8 @@ def test_idempotent_statuses_as_run_and_a_change_makes_exactly_the_descendants_s
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         store = StorePaths(root / "store")
-        write(root / "one", parents, statuses, at="2026-01-01T10:00:00Z", checksums=checksums)
+        schema = data.draw(st.integers(7, 12), label="manifest schema")  # the same shapes in each
+        write(root / "one", parents, statuses, at="2026-01-01T10:00:00Z", checksums=checksums, schema=schema)
         first = import_dbt(root / "one", store)
         assert first.duplicates == 0
         assert import_dbt(root / "one", store).appended == 0
@@ -105,7 +107,7 @@ def test_idempotent_statuses_as_run_and_a_change_makes_exactly_the_descendants_s
         # One model changes; the next manifest (no run) is imported.
         changed = data.draw(st.sampled_from(sorted(parents)))
         checksums[changed] = "f" * 64
-        write(root / "two", parents, {}, at="2026-01-02T10:00:00Z", checksums=checksums)
+        write(root / "two", parents, {}, at="2026-01-02T10:00:00Z", checksums=checksums, schema=schema)
         assert import_dbt(root / "two", store).appended == 1
         fold = fold_log(store)
         graph = nx.DiGraph((p, uid) for uid, deps in parents.items() for p in deps)
