@@ -9,6 +9,7 @@ import pytest
 
 from lineage_cli.store.layout import StorePaths
 from tests.conftest import LINEAGE
+from tests.export_checks import dot_plain_counts
 from tests.olstreams import REAL_FILES, import_pieces, real_lines
 
 CLL = "file/tmp/cll_test/"
@@ -142,3 +143,17 @@ def test_the_json_export_carries_the_column_edges(store: StorePaths) -> None:
     assert exported["nodes"]["gs://mock-bucket/result.csv"]["columns"]["a"] == [
         {"source": "bigquery/mock-project.test.upload_cp#a", "type": "IDENTITY"}
     ]
+
+
+def test_dot_draws_columns_as_records_that_graphviz_reads(store: StorePaths) -> None:
+    shown = lineage(
+        store, "export", "--format", "dot", "--columns", "--root", "gs://mock-bucket/result.csv", "--upstream"
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert 'shape=Mrecord, label="{gs://mock-bucket/result.csv|<c0> a|<c1> b|<c2> c|<c3> d}"' in shown.stdout
+    # result.csv <- upload_cp <- upload <- copied.csv, test.csv: 4 columns on 4 column edges each.
+    assert shown.stdout.count('style=dashed, color="#607D8B", label="IDENTITY"') == 16
+    nodes, edges = dot_plain_counts(shown.stdout.encode())
+    assert (nodes, edges) == (5, 4 + 16)
+    plain = lineage(store, "export", "--format", "dot", "--root", "gs://mock-bucket/result.csv", "--upstream")
+    assert "Mrecord" not in plain.stdout  # only on request

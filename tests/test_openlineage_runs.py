@@ -12,6 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lineage_cli.model import parse_timestamp
+from lineage_cli.store.build import fold_log
+from lineage_cli.timetravel import diff
 from tests.olstreams import REAL_FILES, built_graph, import_pieces, real_lines
 from tests.test_openlineage_properties import run_strategy, to_lines
 
@@ -88,3 +91,24 @@ def test_generated_streams_split_and_reordered_give_the_same_graph(
     assert graph_of(split(lines, rnd, pieces)) == whole
     for artifact_id, node in whole["nodes"].items():
         assert artifact_id not in node["inputs"]  # a self-read is a refinement, not a cycle
+
+
+def test_time_travel_sees_the_inputs_declared_by_then(tmp_path: Path) -> None:
+    # Marquez's listener: RUNNING names two inputs (and out_file1), COMPLETE a day later a third.
+    lines = real_lines(next(p for p in REAL_FILES if p.name == "marquez-api-fixtures.ndjson"))
+    listener = [line for line in lines if b"out_file" in line]
+    store = import_pieces(tmp_path, [listener[1:], listener[:1]])  # COMPLETE imported first
+    out = "file.localhost/file://localhost/out_file1.txt"
+    between = fold_log(store, until=parse_timestamp("2020-12-29T00:00:00Z")).nodes[out]["inputs"]
+    after = fold_log(store, until=parse_timestamp("2020-12-30T00:00:00Z")).nodes[out]["inputs"]
+    assert [len(between), len(after)] == [2, 3]
+    change = diff(store, parse_timestamp("2020-12-29T00:00:00Z"), parse_timestamp("2020-12-30T00:00:00Z"))
+    files = "file.localhost/file://localhost/"
+    # out_file2 is new (all three inputs), and out_file1 gains the third input.
+    assert change.added == [files + "out_file2.txt"]
+    assert change.edges_added == [
+        (files + "in_file1.txt", files + "out_file2.txt"),
+        (files + "in_file2.txt", files + "out_file2.txt"),
+        (files + "in_file3.txt", out),
+        (files + "in_file3.txt", files + "out_file2.txt"),
+    ]

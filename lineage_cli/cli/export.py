@@ -87,6 +87,12 @@ def export(
             show_default=False,
         ),
     ] = None,
+    columns: Annotated[
+        bool,
+        typer.Option(
+            "--columns", help="DOT, PNG, SVG: draw artifacts as records of their columns, with column edges."
+        ),
+    ] = False,
     graph_file: GraphOpt = None,
     store: StoreOpt = None,
     as_of: AsOfOpt = None,
@@ -106,6 +112,7 @@ def export(
         direction=_direction(upstream, downstream, both, root),
         depth=depth,
         max_nodes=max_nodes,
+        columns=columns,
     )
     to_stdout = output is None or output == "-"
     if to_stdout and get_exporter(format).binary and sys.stdout.isatty():

@@ -18,6 +18,8 @@ class ExportOptions:
     """Options an exporter may honour; selection (root, depth, max nodes) happens before export."""
 
     group_by: GroupBy = "workflow"
+    columns: bool = False
+    """Draw artifacts with column lineage as records of their columns, with column edges (DOT)."""
 
 
 class Exporter(Protocol):

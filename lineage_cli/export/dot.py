@@ -79,9 +79,19 @@ class DotExporter:
             f'{_INDENT}edge [fontname="Helvetica", fontsize=10];',
         ]
 
+        ports = _column_ports(graph, drawing.number) if options.columns else {}
+
         def node_line(aid: str, indent: str) -> str:
+            label = quote(shorten(label_of(graph, aid)))
+            shape = ""
+            if aid in ports:  # a record: the artifact, then one field (a port) per column
+                fields = "|".join(f"<c{n}> {_record_text(c)}" for c, n in ports[aid].items())
+                label, shape = (
+                    quote(f"{{{_record_text(shorten(label_of(graph, aid)))}|{fields}}}"),
+                    "shape=Mrecord, ",
+                )
             return (
-                f"{indent}n{drawing.number[aid]} [label={quote(shorten(label_of(graph, aid)))}, "
+                f"{indent}n{drawing.number[aid]} [{shape}label={label}, "
                 f"fillcolor={quote(color_of(graph, aid))}, tooltip={quote(tooltip_of(graph, aid))}];"
             )
 
@@ -101,8 +111,52 @@ class DotExporter:
         for e in edges:
             label = quote(e.transformation_type.value)
             lines.append(f"{_INDENT}n{number[e.source]} -> n{number[e.target]} [label={label}];")
+        if ports:
+            lines += _column_edge_lines(graph, number, ports)
         lines.append("}")
         return ("\n".join(lines) + "\n").encode()
+
+
+_RECORD_SPECIAL = re.compile(r"([{}|<>\\])")
+
+
+def _record_text(text: str) -> str:
+    # Inside a record label, braces, bars and angle brackets are structure: escape them.
+    return _RECORD_SPECIAL.sub(r"\\\1", text)
+
+
+def _column_ports(graph: LineageGraph, number: dict[str, int]) -> dict[str, dict[str, int]]:
+    """Each drawn artifact with column lineage (its own, or as a source) -> its columns' port numbers."""
+    columns: dict[str, set[str]] = {}
+    for aid in number:
+        node = graph.nodes.get(aid)
+        if node is None or not node.columns:
+            continue
+        columns.setdefault(aid, set()).update(node.columns)
+        for sources in node.columns.values():
+            for source in sources:
+                dataset, _, column = source["source"].rpartition("#")
+                if dataset in number:
+                    columns.setdefault(dataset, set()).add(column)
+    return {aid: {c: n for n, c in enumerate(sorted(names))} for aid, names in columns.items()}
+
+
+def _column_edge_lines(
+    graph: LineageGraph, number: dict[str, int], ports: dict[str, dict[str, int]]
+) -> list[str]:
+    lines = []
+    for aid in sorted(ports, key=number.__getitem__):
+        node = graph.nodes.get(aid)
+        for column, sources in sorted(node.columns.items()) if node is not None else ():
+            for source in sources:
+                dataset, _, source_column = source["source"].rpartition("#")
+                if dataset in ports:
+                    kind = quote(source.get("type") or "")
+                    lines.append(
+                        f"{_INDENT}n{number[dataset]}:c{ports[dataset][source_column]} -> "
+                        f'n{number[aid]}:c{ports[aid][column]} [style=dashed, color="#607D8B", label={kind}];'
+                    )
+    return lines
 
 
 EXPORTERS = {"dot": DotExporter()}

@@ -32,6 +32,7 @@ class ExportRequest:
     direction: Direction = "both"
     depth: int | None = None
     max_nodes: int | None = None
+    columns: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,7 @@ def export_graph(graph: LineageGraph, request: ExportRequest) -> ExportResult:
         max_nodes = DEFAULT_MAX_NODES if picture else None
     else:
         max_nodes = request.max_nodes or None
-    options = ExportOptions(group_by=request.group_by)
+    options = ExportOptions(group_by=request.group_by, columns=request.columns)
     budget = None
     if isinstance(exporter, Fitted):
         count = len(graph.artifact_ids()) if max_nodes is None else max_nodes

@@ -129,40 +129,46 @@ def _event_time(value: Any, assume_utc: bool) -> datetime:
         ) from None
 
 
-def _check(
-    raw: Any, path: str, line: int, order: int, assume_utc: bool = False
-) -> OpenLineageRunEvent | str | None:
-    """A checked event, a problem sentence, or ``None`` for a valid event that is not a RunEvent."""
+def _check(raw: Any, path: str, line: int, order: int, assume_utc: bool = False) -> OpenLineageRunEvent | str:
+    """A checked event (a RunEvent, JobEvent or DatasetEvent), or a problem sentence."""
     if not isinstance(raw, dict):
         return "expected a JSON object (an OpenLineage RunEvent)"
-    if "run" not in raw and "job" not in raw:
-        if "dataset" in raw:
-            return _check_dataset_event(raw, path, line, order, assume_utc)
-        return "not an OpenLineage event (no `run`, `job` or `dataset`)"
     run, job = raw.get("run"), raw.get("job")
-    if run is None:  # a JobEvent: static lineage of a job, no run
-        event_type = JOB_EVENT
-        run = {"runId": f"job:{job.get('namespace')}/{job.get('name')}"} if isinstance(job, dict) else None
+    if run is None and job is None:
+        if "dataset" not in raw:
+            return "not an OpenLineage event (no `run`, `job` or `dataset`)"
+        # A DatasetEvent: facts about one dataset, as an event whose one output it is.
+        event_type, run, job = DATASET_EVENT, {"runId": ""}, {"namespace": "", "name": ""}
+        outputs, problem = _datasets({"dataset": [raw["dataset"]]}, "dataset")
+        if problem:
+            return problem.replace("`dataset[0]`", "`dataset`")
+        inputs: list[dict[str, Any]] = []
     else:
-        event_type = raw.get("eventType") or "OTHER"  # optional in the spec; OTHER adds metadata only
-        if event_type not in RUN_EVENT_TYPES:
-            return f"unknown event type {event_type!r} (expected one of {', '.join(RUN_EVENT_TYPES)})"
-    if not isinstance(run, dict) or not isinstance(run.get("runId"), str) or not run["runId"]:
-        return "`run.runId` must be a non-empty string"
-    if not isinstance(job, dict) or not all(
-        isinstance(job.get(field), str) and job[field] for field in ("namespace", "name")
-    ):
-        return "`job` needs non-empty string `namespace` and `name`"
+        if run is None:  # a JobEvent: static lineage of a job, no run
+            event_type = JOB_EVENT
+            run = (
+                {"runId": f"job:{job.get('namespace')}/{job.get('name')}"} if isinstance(job, dict) else None
+            )
+        else:
+            event_type = raw.get("eventType") or "OTHER"  # optional in the spec; OTHER adds metadata only
+            if event_type not in RUN_EVENT_TYPES:
+                return f"unknown event type {event_type!r} (expected one of {', '.join(RUN_EVENT_TYPES)})"
+        if not isinstance(run, dict) or not isinstance(run.get("runId"), str) or not run["runId"]:
+            return "`run.runId` must be a non-empty string"
+        if not isinstance(job, dict) or not all(
+            isinstance(job.get(field), str) and job[field] for field in ("namespace", "name")
+        ):
+            return "`job` needs non-empty string `namespace` and `name`"
+        inputs, problem = _datasets(raw, "inputs")
+        if problem:
+            return problem
+        outputs, problem = _datasets(raw, "outputs")
+        if problem:
+            return problem
     try:
         when = _event_time(raw.get("eventTime"), assume_utc)
     except LineageError as exc:
         return exc.message
-    inputs, problem = _datasets(raw, "inputs")
-    if problem:
-        return problem
-    outputs, problem = _datasets(raw, "outputs")
-    if problem:
-        return problem
     producer = raw.get("producer")
     return OpenLineageRunEvent(
         path=path,
@@ -182,47 +188,17 @@ def _check(
     )
 
 
-def _check_dataset_event(
-    raw: dict[str, Any], path: str, line: int, order: int, assume_utc: bool
-) -> OpenLineageRunEvent | str:
-    """A DatasetEvent, checked, as an event whose one output is the dataset (no job, no run)."""
-    datasets, problem = _datasets({"dataset": [raw["dataset"]]}, "dataset")
-    if problem:
-        return problem.replace("`dataset[0]`", "`dataset`")
-    try:
-        when = _event_time(raw.get("eventTime"), assume_utc)
-    except LineageError as exc:
-        return exc.message
-    producer = raw.get("producer")
-    return OpenLineageRunEvent(
-        path=path,
-        line=line,
-        order=order,
-        raw=raw,
-        event_type=DATASET_EVENT,
-        time=when,
-        run_id="",
-        job_namespace="",
-        job_name="",
-        producer=producer if isinstance(producer, str) and producer else "unknown",
-        inputs=[],
-        outputs=datasets,
-        run_facets={},
-        job_facets={},
-    )
-
-
 def parse_run_events(
     data: bytes, name: str, *, first_order: int = 0, assume_utc: bool = False
 ) -> tuple[list[OpenLineageRunEvent], list[LogProblem], int, int]:
     r"""Parse OpenLineage events (NDJSON, or a JSON array: see :func:`read_records`) into checked RunEvents.
 
     Returns ``(events, problems, records, ignored)``: problems name the line of each
-    malformed line, unknown event type or missing field; ``records`` counts non-blank
-    lines; ``ignored`` counts valid JobEvents and DatasetEvents (static metadata with no
-    run, which produce no artifact). A file holding indented JSON events (the client's
-    ``debug_mode``), or a JSON array of them, is read whole. A file of another shape is one
-    problem naming that shape.
+    malformed line, unknown event type or missing field; ``records`` counts records (lines,
+    or array elements); ``ignored`` is 0 (kept for callers: JobEvents and DatasetEvents,
+    once ignored, are events now, of types ``JOB`` and ``DATASET``). A file holding indented
+    JSON events (the client's ``debug_mode``), or a JSON array of them, is read whole. A file
+    of another shape is one problem naming that shape.
 
     Examples
     --------
@@ -248,9 +224,7 @@ def parse_run_events(
             problems.append(LogProblem(name, number, f"not valid JSON ({message}); skipped"))
             continue
         checked = _check(raw, name, number, first_order + number, assume_utc)
-        if checked is None:
-            ignored += 1
-        elif isinstance(checked, str):
+        if isinstance(checked, str):
             problems.append(LogProblem(name, number, checked + "; skipped"))
         else:
             events.append(checked)

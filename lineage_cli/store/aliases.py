@@ -1,10 +1,19 @@
-"""Aliases in the fold: names declared to be one artifact (OpenLineage ``symlinks``) become one id."""
+"""``artifact_described`` events in the fold: aliases (OpenLineage ``symlinks``) and metadata to merge.
+
+Names declared to be one artifact become one id; metadata declared about an artifact (an
+OpenLineage DatasetEvent) is merged into its node when newer than its record.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
 
-__all__ = ["AliasGroups"]
+__all__ = ["AliasGroups", "Descriptions"]
+
+Record = tuple[datetime, int, int, dict[str, Any]]
+"""One record of an artifact in the fold: (time, position in the log, record number, event)."""
 
 
 class AliasGroups:
@@ -80,3 +89,96 @@ class AliasGroups:
             return []
         names = self._groups()[self._root(artifact_id)]
         return sorted(n for n in names if n != artifact_id)
+
+
+class Descriptions:
+    """What the fold's ``artifact_described`` events said, and how it changes the fold's records.
+
+    Examples
+    --------
+    >>> from lineage_cli.model import parse_timestamp
+    >>> d = Descriptions()
+    >>> d.add(parse_timestamp("2026-01-02"), {"artifact_id": "s3://w/t", "aliases": ["hive://m/t"],
+    ...                                       "metadata": {"owner": "ann"}})
+    >>> d.metadata_since("s3://w/t", parse_timestamp("2026-01-01")), bool(d)
+    ({'owner': 'ann'}, True)
+    """
+
+    def __init__(self) -> None:
+        self.aliases = AliasGroups()
+        self._metadata: dict[str, list[tuple[datetime, str, dict[str, Any]]]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.aliases) or bool(self._metadata)
+
+    def add(self, moment: datetime, event: dict[str, Any]) -> str | None:
+        """Fold one ``artifact_described`` event; return a problem sentence if it is malformed."""
+        aliases = event.get("aliases") or []
+        if type(aliases) is not list or not all(type(a) is str for a in aliases):
+            return "`aliases` must be a list of artifact ids"
+        metadata = event.get("metadata")
+        if metadata is not None and type(metadata) is not dict:
+            return "`metadata` must be an object"
+        if aliases:
+            self.aliases.declare(event["artifact_id"], aliases)
+        if metadata:
+            updates = self._metadata.setdefault(event["artifact_id"], [])
+            updates.append((moment, event.get("event_id") or "", metadata))
+        return None
+
+    def merge_records(
+        self,
+        current: dict[str, Record],
+        older: dict[str, list[Record]],
+        order: Callable[[Record], Any],
+    ) -> dict[str, str]:
+        """Give each artifact known by an alias the records of all its names, in place (O(records)).
+
+        Returns the renaming: each alias -> the artifact it names.
+        """
+        if not self.aliases:
+            return {}
+        renamed = self.aliases.canonical()
+        for name in [n for n in current if n in renamed]:
+            target = renamed[name]
+            records = [*older.pop(name, ()), current.pop(name)]
+            if target in current:
+                records += [*older.pop(target, ()), current[target]]
+            records.sort(key=order)
+            records = [(r[0], r[1], number, r[3]) for number, r in enumerate(records, start=1)]
+            current[target] = records[-1]
+            if len(records) > 1:
+                older[target] = records[:-1]
+        for name in [n for n in self._metadata if n in renamed]:
+            self._metadata.setdefault(renamed[name], []).extend(self._metadata.pop(name))
+        return renamed
+
+    def metadata_since(self, artifact_id: str, since: datetime) -> dict[str, Any] | None:
+        """The metadata declared about ``artifact_id`` at or after ``since`` (later wins)."""
+        updates = self._metadata.get(artifact_id)
+        if not updates:
+            return None
+        merged: dict[str, Any] = {}
+        for moment, _, metadata in sorted(updates, key=lambda u: (u[0], u[1])):
+            if moment >= since:
+                merged.update(metadata)
+        return merged
+
+    @staticmethod
+    def renamed_columns(columns: dict[str, Any], renamed: dict[str, str]) -> dict[str, Any]:
+        """Column edges whose source datasets are named by an alias, renamed to the artifact's id."""
+        result: dict[str, Any] = {}
+        for column, sources in columns.items():
+            if type(sources) is not list:
+                result[column] = sources
+                continue
+            moved = []
+            for source in sources:
+                name = source.get("source") if type(source) is dict else None
+                if type(name) is str:
+                    dataset, sep, field_name = name.rpartition("#")
+                    if sep and dataset in renamed:
+                        source = {**source, "source": f"{renamed[dataset]}#{field_name}"}
+                moved.append(source)
+            result[column] = moved
+        return result

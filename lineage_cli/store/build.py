@@ -42,7 +42,7 @@ from lineage_cli.errors import LineageFileError
 from lineage_cli.graph import FORMAT_VERSION
 from lineage_cli.lineagefile import gc_paused
 from lineage_cli.model import ArtifactStatus, TransformationType, format_timestamp, utc_now
-from lineage_cli.store.aliases import AliasGroups
+from lineage_cli.store.aliases import Descriptions
 from lineage_cli.store.atomic import write_atomic
 from lineage_cli.store.events import (
     EVENT_KINDS,
@@ -253,25 +253,6 @@ def _bad_artifact(event: dict[str, Any]) -> str | None:
     return None
 
 
-def _renamed_columns(columns: dict[str, Any], renamed: dict[str, str]) -> dict[str, Any]:
-    """Column edges whose source datasets are named by an alias, renamed to the artifact's id."""
-    result: dict[str, Any] = {}
-    for column, sources in columns.items():
-        if type(sources) is not list:
-            result[column] = sources
-            continue
-        moved = []
-        for source in sources:
-            name = source.get("source") if type(source) is dict else None
-            if type(name) is str:
-                dataset, sep, field_name = name.rpartition("#")
-                if sep and dataset in renamed:
-                    source = {**source, "source": f"{renamed[dataset]}#{field_name}"}
-            moved.append(source)
-        result[column] = moved
-    return result
-
-
 class _Folder:
     """The mutable state of one fold; see :func:`fold_log`."""
 
@@ -283,9 +264,8 @@ class _Folder:
         self.flows: dict[str, tuple[datetime, ArtifactStatus, str | None, str]] = {}
         self.declared_inputs: dict[str, set[str]] = {}  # flow -> inputs its run_inputs events name
         self._resolved: dict[str, tuple[list[str], str]] | None = None
-        self.aliases = AliasGroups()  # names declared to be one artifact
+        self.described = Descriptions()  # artifact_described events: aliases, metadata to merge
         self.renamed: dict[str, str] = {}  # an alias -> the artifact it names (set by finish)
-        self.described: dict[str, list[tuple[datetime, str, dict[str, Any]]]] = {}  # metadata to merge
         self.histories: dict[str, tuple[list[datetime], list[str]]] = {}
         self.events = 0
         self.duplicates = 0
@@ -325,7 +305,7 @@ class _Folder:
                 return problem
             self.declared_inputs.setdefault(event["lineage_id"], set()).update(event.get("inputs", ()))
         elif kind == KIND_DESCRIBED:
-            problem = self.describe(moment, event)
+            problem = self.described.add(moment, event)
             if problem:
                 return problem
         elif kind == KIND_ARTIFACT:
@@ -363,50 +343,6 @@ class _Folder:
         if self.last_time is None or moment > self.last_time:
             self.last_time = moment
         return None
-
-    def describe(self, moment: datetime, event: dict[str, Any]) -> str | None:
-        """Fold an ``artifact_described`` event: its aliases, and metadata to merge later."""
-        aliases = event.get("aliases") or []
-        if type(aliases) is not list or not all(type(a) is str for a in aliases):
-            return "`aliases` must be a list of artifact ids"
-        metadata = event.get("metadata")
-        if metadata is not None and type(metadata) is not dict:
-            return "`metadata` must be an object"
-        if aliases:
-            self.aliases.declare(event["artifact_id"], aliases)
-        if metadata:
-            updates = self.described.setdefault(event["artifact_id"], [])
-            updates.append((moment, event.get("event_id") or "", metadata))
-        return None
-
-    def merge_aliases(self) -> None:
-        """Give each artifact known by an alias the records of all its names (O(records))."""
-        if not self.aliases:
-            return
-        self.renamed = renamed = self.aliases.canonical()
-        for name in [n for n in self.current if n in renamed]:
-            target = renamed[name]
-            records = [*self.older.pop(name, ()), self.current.pop(name)]
-            if target in self.current:
-                records += [*self.older.pop(target, ()), self.current[target]]
-            records.sort(key=_order)
-            records = [(r[0], r[1], number, r[3]) for number, r in enumerate(records, start=1)]
-            self.current[target] = records[-1]
-            if len(records) > 1:
-                self.older[target] = records[:-1]
-        for name in [n for n in self.described if n in renamed]:
-            self.described.setdefault(renamed[name], []).extend(self.described.pop(name))
-
-    def described_metadata(self, artifact_id: str, since: datetime) -> dict[str, Any] | None:
-        """The metadata ``artifact_described`` events gave ``artifact_id`` at or after ``since``."""
-        updates = self.described.get(artifact_id)
-        if not updates:
-            return None
-        merged: dict[str, Any] = {}
-        for moment, _, metadata in sorted(updates, key=lambda u: (u[0], u[1])):
-            if moment >= since:
-                merged.update(metadata)
-        return merged
 
     def version_of(self, record: _Record) -> str:
         version = record[3].get("version")
@@ -507,9 +443,9 @@ class _Folder:
     def finish(self, problems: list[LogProblem], log_bytes: int, progress: Progress | None = None) -> Fold:
         if progress and self.events >= PROGRESS_EVERY:
             progress("computing statuses", self.events)
-        self.merge_aliases()
+        self.renamed = self.described.merge_records(self.current, self.older, _order)
         stale = self.stale()
-        aliases, described = self.aliases, self.described
+        described = self.described
         nodes: dict[str, dict[str, Any]] = {}
         edges: list[dict[str, Any]] = []
         flows = self.flows
@@ -538,7 +474,7 @@ class _Folder:
             if kind is not None:
                 metadata.setdefault("kind", kind)
             if described:
-                newer = self.described_metadata(artifact_id, moment)
+                newer = described.metadata_since(artifact_id, moment)
                 if newer:
                     metadata.update(newer)
             flow = flows.get(lineage_id)
@@ -576,14 +512,14 @@ class _Folder:
                 "transformation": transformation,
                 "metadata": metadata,
             }
-            if aliases:
-                names = aliases.aliases_of(artifact_id)
+            if described:
+                names = described.aliases.aliases_of(artifact_id)
                 if names:
                     nodes[artifact_id]["aliases"] = names
             columns = event.get("columns")
             if columns:
                 nodes[artifact_id]["columns"] = (
-                    _renamed_columns(columns, self.renamed) if self.renamed else columns
+                    described.renamed_columns(columns, self.renamed) if self.renamed else columns
                 )
             if inputs:
                 for source in inputs:
