@@ -421,6 +421,7 @@
   // ---- view control ------------------------------------------------------------------------
   function setTransform(k, x, y) { d3.select(canvas).call(zoom.transform, d3.zoomIdentity.translate(x, y).scale(k)); }
   function fitView() {
+    refreshGroupStats();
     const shown = units.filter(unitVisible);
     const r = canvas.getBoundingClientRect();
     if (!shown.length) { setTransform(1, 20, r.height / 2); return; }
@@ -500,8 +501,15 @@
     changed();
   }
   function collapseGroups(list) {
+    const first = list.length === 1 ? members(list[0]).find((n) => present[n] && unitOf[n] === n) : undefined;
+    const before = first === undefined ? null : screenOf(first);
     for (const g of list) expanded[g] = 0;
-    rebuildUnits(); refreshUnitEdges(); changed();
+    rebuildUnits(); refreshUnitEdges();
+    if (before) { // the group takes the place of its first artifact
+      const r = canvas.getBoundingClientRect(), k = transform.k, u = N + list[0];
+      setTransform(k, before.x - r.left - (px[u] + W / 2) * k, before.y - r.top - (py[u] + H / 2) * k);
+    }
+    changed();
   }
 
   function moveKey(key) {
@@ -842,7 +850,7 @@
   function groupIndex(name) { const g = groupNames.indexOf(name); if (g < 0) throw new Error("unknown group: " + JSON.stringify(name)); return g; }
   const idsOf = (list) => list.map((n) => ids[n]);
   Object.assign(api, {
-    select(id, opts) { const n = id == null ? -1 : need(id); if (n >= 0 && opts && opts.reveal !== false) reveal(n); select(n, !!(opts && opts.shift)); return api.selection(); },
+    select(id, opts) { const n = id == null ? -1 : need(id); if (n >= 0 && !(opts && opts.reveal === false)) reveal(n); select(n, !!(opts && opts.shift)); return api.selection(); },
     selection() { return { selected: selected >= 0 ? ids[selected] : null, second: second >= 0 ? ids[second] : null, upstream: idsOf(upSet), downstream: idsOf(downSet), paths: idsOf(pathSet), chain: idsOf(chain) }; },
     paths(a, b) { return idsOf(pathsBetween(need(a), need(b))); },
     visibleIds() { refreshGroupStats(); return units.filter((u) => u < N && unitVisible(u)).sort((a, b) => a - b).map((n) => ids[n]); },
