@@ -42,22 +42,27 @@ class History:
     stale: list[dict[str, Any]] = field(default_factory=list)
 
 
-class _Table:
-    """Strings to small integers, in first-seen order (deterministic for sorted input)."""
+def _column(values: Iterable[Any]) -> tuple[list[int], list[str]]:
+    """Each value as an index into a table of its distinct strings (``None`` is -1).
 
-    def __init__(self) -> None:
-        self.index: dict[str, int] = {}
-        self.values: list[str] = []
+    Examples
+    --------
+    >>> _column(["b", "a", "b", None])
+    ([0, 1, 0, -1], ['b', 'a'])
+    """
+    table: dict[str, int] = {}
+    add = table.setdefault
+    codes = [-1 if v is None else add(v if type(v) is str else str(v), len(table)) for v in values]
+    return codes, list(table)
 
-    def __call__(self, value: Any) -> int:
-        if value is None:
-            return -1
-        text = value if isinstance(value, str) else str(value)
-        code = self.index.get(text)
-        if code is None:
-            code = self.index[text] = len(self.values)
-            self.values.append(text)
-        return code
+
+def _label(artifact_id: str, meta: dict[str, Any]) -> int | str:
+    """``node_label``, as the count of the id's last characters when it is the id's tail; 0 for none."""
+    vis = meta.get("visualization")
+    label = vis.get("node_label") if isinstance(vis, dict) else None
+    if not isinstance(label, str) or not label:
+        return 0
+    return len(label) if artifact_id.endswith(label) else label
 
 
 def _edges_of(document: Mapping[str, Any]) -> Iterable[tuple[str, str, str, str]]:
@@ -75,8 +80,8 @@ def view_data(
     Examples
     --------
     >>> data = view_data(LineageGraph.from_pairs([("raw", "clean")]))
-    >>> data["ids"], data["edges"], [STATUSES[s] for s in data["status"]]
-    (['clean', 'raw'], [1, 0], ['unknown', 'unknown'])
+    >>> data["ids"], data["et"], data["es"], [STATUSES[s] for s in data["status"]]
+    (['clean', 'raw'], [0], [-1], ['unknown', 'unknown'])
     """
     history = history or History()
     raw: dict[str, Any] = dict(graph.node_documents())
@@ -86,64 +91,76 @@ def view_data(
             raw.setdefault(aid, node)
     ids = sorted(raw)
     position = {aid: n for n, aid in enumerate(ids)}
-    workflows, stages, agents, tools, envs, transforms, times = (_Table() for _ in range(7))
-    columns: dict[str, list[Any]] = {
-        k: [] for k in ("wf", "st", "ag", "tool", "env", "tf", "ts", "ver", "status", "meta")
-    }
-    labels: list[list[Any]] = []
-    for n, aid in enumerate(ids):
-        node = _mapping(raw[aid])
-        prov, meta = _mapping(node.get("provenance")), _mapping(node.get("metadata"))
-        columns["wf"].append(workflows(prov.get("workflow", "")))
-        columns["st"].append(stages(prov.get("stage", "")))
-        columns["ag"].append(agents(prov.get("agent", "")))
-        columns["tool"].append(tools(prov.get("tool")))
-        columns["env"].append(envs(prov.get("environment")))
-        columns["tf"].append(transforms(node.get("transformation", "")))
-        columns["ts"].append(times(prov.get("timestamp")))
-        columns["ver"].append(str(node.get("version", "")))
-        columns["status"].append(_STATUS_CODE.get(str(node.get("status")), _STATUS_CODE["unknown"]))
-        columns["meta"].append(meta or None)
-        vis = meta.get("visualization")
-        label = vis.get("node_label") if isinstance(vis, dict) else None
-        if isinstance(label, str) and label:
-            labels.append([n, label])
-    kinds, descriptions = _Table(), _Table()
-    edge_index: dict[tuple[str, str], int] = {}
-    flat: list[int] = []
-    edge_kind: list[int] = []
-    edge_description: list[int] = []
+    nodes = [_mapping(raw[aid]) for aid in ids]
+    provs = [_mapping(node.get("provenance")) for node in nodes]
+    metas = [_mapping(node.get("metadata")) for node in nodes]
+    tables: dict[str, list[str]] = {}
+    columns: dict[str, Any] = {}
+    for key, values in (
+        ("wf", (p.get("workflow", "") for p in provs)),
+        ("st", (p.get("stage", "") for p in provs)),
+        ("ag", (p.get("agent", "") for p in provs)),
+        ("tool", (p.get("tool") for p in provs)),
+        ("env", (p.get("environment") for p in provs)),
+        ("ts", (p.get("timestamp") for p in provs)),
+        ("tf", (node.get("transformation", "") for node in nodes)),
+    ):
+        columns[key], tables[key] = _column(values)
+    columns["ver"] = [str(node.get("version", "")) for node in nodes]
+    unknown = _STATUS_CODE["unknown"]
+    columns["status"] = [_STATUS_CODE.get(str(node.get("status")), unknown) for node in nodes]
+    # The label hint is shown as the label, so the metadata panel leaves it out.
+    columns["meta"] = [
+        ({k: v for k, v in m.items() if k != "visualization"} if "visualization" in m else m) or None
+        for m in metas
+    ]
+    columns["label"] = [_label(aid, m) for aid, m in zip(ids, metas, strict=True)]
 
-    def add_edges(rows: Iterable[tuple[str, str, str, str]]) -> list[int]:
-        present = []
+    edge_index: dict[tuple[int, int], int] = {}
+    pairs: list[tuple[int, int]] = []
+    kinds: list[str] = []
+    descriptions: list[str] = []
+
+    def add_edges(rows: Iterable[tuple[str, str, str, str]], *, in_order: bool = False) -> list[int]:
+        found = []
         for source, target, kind, description in rows:
-            if source not in position or target not in position:
-                continue  # outside the selection
-            key = (source, target)
-            e = edge_index.get(key)
+            s, t = position.get(source), position.get(target)
+            if s is not None and t is not None:  # else outside the selection
+                found.append((t, s, kind, description))
+        if in_order:
+            found.sort()  # by target, then source: small gaps, which gzip packs well
+        present = []
+        for t, s, kind, description in found:
+            e = edge_index.get((s, t))
             if e is None:
-                e = edge_index[key] = len(edge_kind)
-                flat.extend((position[source], position[target]))
-                edge_kind.append(kinds(kind))
-                edge_description.append(descriptions(description))
+                e = edge_index[(s, t)] = len(pairs)
+                pairs.append((s, t))
+                kinds.append(kind)
+                descriptions.append(description)
             present.append(e)
         return sorted(set(present))
 
-    add_edges((s, t, k, d) for s, t, k, d, _ in graph.edge_rows())
-    edges_now = len(edge_kind)  # edges 0 .. edges_now-1 are the exported graph's own
+    add_edges(((s, t, k, d) for s, t, k, d, _ in graph.edge_rows()), in_order=True)
+    edges_now = len(pairs)  # edges 0 .. edges_now-1 are the exported graph's own
     builds = []
     for build in history.builds:
-        nodes = build.document.get("nodes", {})
-        present = sorted(position[a] for a in nodes if a in position)
+        at = build.document.get("nodes", {})
+        present = sorted(position[a] for a in at if a in position)
         builds.append(
             {
                 "t": build.time,
                 "n": present,
                 "e": add_edges(_edges_of(build.document)),
-                "v": [str(nodes[ids[n]].get("version", "")) for n in present],
-                "s": [_STATUS_CODE.get(str(nodes[ids[n]].get("status")), 4) for n in present],
+                "v": [str(at[ids[n]].get("version", "")) for n in present],
+                "s": [_STATUS_CODE.get(str(at[ids[n]].get("status")), unknown) for n in present],
             }
         )
+    # Edges as gaps: each target minus the previous edge's, and target minus source.
+    targets = [t for _, t in pairs]
+    columns["et"] = [t - p for t, p in zip(targets, [0, *targets[:-1]], strict=True)]
+    columns["es"] = [t - s for s, t in pairs]
+    columns["etype"], tables["etype"] = _column(kinds)
+    columns["edesc"], tables["edesc"] = _column(descriptions)
     return {
         "format": 1,
         "title": title,
@@ -151,22 +168,8 @@ def view_data(
         "group": group_by,
         "statuses": list(STATUSES),
         "ids": ids,
-        "labels": labels,
-        "tables": {
-            "wf": workflows.values,
-            "st": stages.values,
-            "ag": agents.values,
-            "tool": tools.values,
-            "env": envs.values,
-            "tf": transforms.values,
-            "ts": times.values,
-            "etype": kinds.values,
-            "edesc": descriptions.values,
-        },
+        "tables": tables,
         **columns,
-        "edges": flat,
-        "etype": edge_kind,
-        "edesc": edge_description,
         "edges_now": edges_now,
         # Artifacts known only from earlier builds: absent from the exported graph itself.
         "past_only": [n for n, aid in enumerate(ids) if aid not in graph],

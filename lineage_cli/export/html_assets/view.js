@@ -46,15 +46,19 @@
   let transform = null, zoom = null, canvas, ctx, labelOf, haystack = null;
 
   function setup(data) {
-    D = data; ids = D.ids; N = ids.length; E = D.edges.length / 2;
+    D = data; ids = D.ids; N = ids.length; E = D.et.length;
     index = new Map(); ids.forEach((id, n) => index.set(id, n));
     src = new Int32Array(E); dst = new Int32Array(E);
-    for (let e = 0; e < E; e++) { src[e] = D.edges[2 * e]; dst[e] = D.edges[2 * e + 1]; }
+    for (let e = 0, t = 0; e < E; e++) { t += D.et[e]; dst[e] = t; src[e] = t - D.es[e]; } // gap-coded
     statuses = D.statuses;
     groupTables = { workflow: [D.wf, D.tables.wf], stage: [D.st, D.tables.st], agent: [D.ag, D.tables.ag] };
-    const custom = new Map(D.labels.map(([n, label]) => [n, label]));
     const prefix = commonPrefix(ids);
-    labelOf = (n) => custom.get(n) || (prefix ? "…" + ids[n].slice(prefix) : ids[n]);
+    labelOf = (n) => { // node_label (a number: the id's last characters), else the id less the common prefix
+      const l = D.label[n];
+      if (typeof l === "string") return l;
+      if (l > 0) return ids[n].slice(ids[n].length - l);
+      return prefix ? "…" + ids[n].slice(prefix) : ids[n];
+    };
     D.staleBy = new Map(D.stale.map((r) => [r.artifact, r]));
     hl = new Uint8Array(N);
     present = new Uint8Array(N); ePresent = new Uint8Array(E);
