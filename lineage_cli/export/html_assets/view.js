@@ -6,7 +6,7 @@
   "use strict";
   const STATUS_COLOR = { fresh: "#2e9d57", stale: "#d99000", failed: "#d64545", in_progress: "#3b7dd8", unknown: "#8a94a3" };
   const STATUS_GLYPH = { fresh: "✓", stale: "⚠", failed: "✕", in_progress: "◔", unknown: "?" };
-  const W = 180, H = 34, GAP_X = 64, GAP_Y = 12;
+  const W = 200, H = 34, GAP_X = 64, GAP_Y = 12;
   const WHOLE_LIMIT = 2000; // up to this many artifacts the page opens on the whole graph
   const SWEEPS = 4;
   const HL_NONE = 0, HL_SEL = 1, HL_UP = 2, HL_DOWN = 3, HL_PATH = 4, HL_CHAIN = 5;
@@ -396,7 +396,7 @@
         c.fillStyle = "#ffffff"; c.font = "bold 13px system-ui, sans-serif"; c.textAlign = "center";
         c.fillText(STATUS_GLYPH[name], x + 11, y + H / 2);
         c.fillStyle = "#1d2430"; c.font = "12px system-ui, sans-serif"; c.textAlign = "left";
-        c.fillText(fit(labelOf(u), 27), x + 28, y + H / 2 - (mark ? 6 : 0));
+        c.fillText(fitWidth(c, labelOf(u), W - 34), x + 28, y + H / 2 - (mark ? 6 : 0));
         if (mark) { c.fillStyle = mark === 1 ? "#16a34a" : "#ea580c"; c.font = "10px system-ui, sans-serif"; c.fillText(mark === 1 ? "+ added" : "Δ changed", x + 28, y + H / 2 + 9); }
       }
     } else {
@@ -418,9 +418,23 @@
     c.globalAlpha = 0.8; c.setLineDash([5, 4]); c.lineWidth = 2; c.strokeStyle = "#dc2626";
     c.strokeRect(px[u], py[u], W, H); c.setLineDash([]);
     c.fillStyle = "#dc2626"; c.font = "12px system-ui, sans-serif"; c.textAlign = "left";
-    c.fillText("− " + fit(labelOf(u), 26), px[u] + 8, py[u] + H / 2);
+    c.fillText("− " + fit(labelOf(u), 28), px[u] + 8, py[u] + H / 2);
   }
   function fit(text, max) { return text.length > max ? "…" + text.slice(text.length - max + 1) : text; }
+  const fitted = new Map(); // label -> the label cut from the left to fit a box, in the 12px font
+  function fitWidth(c, text, width) {
+    let out = fitted.get(text);
+    if (out !== undefined) return out;
+    out = text;
+    if (c.measureText(text).width > width) {
+      let lo = 1, hi = text.length; // the longest tail that fits after "…"
+      while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (c.measureText("…" + text.slice(text.length - mid)).width <= width) lo = mid; else hi = mid - 1; }
+      out = "…" + text.slice(text.length - lo);
+    }
+    if (fitted.size > 50000) fitted.clear();
+    fitted.set(text, out);
+    return out;
+  }
 
   // ---- view control ------------------------------------------------------------------------
   function setTransform(k, x, y) { d3.select(canvas).call(zoom.transform, d3.zoomIdentity.translate(x, y).scale(k)); }
@@ -767,7 +781,7 @@
     for (const u of inView) {
       const h = unitHl(u), op = highlighting() && !h ? 0.22 : 1;
       const title = u < N ? ids[u] : groupNames[u - N];
-      const text = u < N ? STATUS_GLYPH[statuses[status[u]]] + " " + fit(labelOf(u), 27) : "▸ " + fit(groupNames[u - N] || "(none)", 20) + " · " + groupStats[u - N].count;
+      const text = u < N ? STATUS_GLYPH[statuses[status[u]]] + " " + fit(labelOf(u), 29) : "▸ " + fit(groupNames[u - N] || "(none)", 20) + " · " + groupStats[u - N].count;
       const colour = u < N ? STATUS_COLOR[statuses[status[u]]] : "#64748b";
       out.push(`<g opacity="${op}"><title>${xml(title)}</title><rect x="${px[u]}" y="${py[u]}" width="${W}" height="${H}" fill="${u < N ? "#fff" : "#eef2f7"}" stroke="${h ? HL_COLOR[h] : "#b8c0cc"}" stroke-width="${h ? 3 : 1}"/><rect x="${px[u]}" y="${py[u]}" width="6" height="${H}" fill="${colour}"/><text x="${px[u] + 12}" y="${py[u] + H / 2 + 4}">${xml(text)}</text></g>`);
     }
