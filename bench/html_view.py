@@ -27,9 +27,11 @@ from typing import Any
 import orjson
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # bench/ is not a package (see run.py)
 sys.path.insert(0, str(HERE.parent))
 
-from bench.generate import lineage_document  # noqa: E402
+from generate import lineage_document  # noqa: E402
+
 from tests.browser import chromium, chromium_path, watched_page  # noqa: E402
 
 LINEAGE = Path(sys.executable).parent / "lineage"

@@ -11,9 +11,9 @@ from typing import Any
 import networkx as nx
 import pytest
 
-from lineage_cli.lineagefile import load_graph
+from lineage_cli.lineagefile import load_graph, save_graph
 from tests.browser import Watched, chromium, require_browser, watched_page
-from tests.conftest import LINEAGE, REAL_GRAPHS, SAMPLE_GRAPHS
+from tests.conftest import LINEAGE, REAL_GRAPHS, SAMPLE_GRAPHS, make_graph
 from tests.storehelp import artifact, write_store
 
 GRAPHS = [
@@ -122,11 +122,26 @@ def test_paths_between_two_artifacts(tab: Watched, tmp_path: Path, graph_file: P
     assert tab.view("visibleIds") == expected
 
 
-def big_graph(tmp_path: Path, count: int = 2600) -> Path:
-    from bench.generate import lineage_document
-
+def big_graph(tmp_path: Path, workflows: int = 3, per_stage: int = 40, stages: int = 25) -> Path:
+    """More than 2,000 artifacts in layered workflows (``wf-0`` ...), each stage reading the one before."""
+    pairs = []
+    workflow_of = {}
+    for w in range(workflows):
+        for s in range(stages):
+            for i in range(per_stage):
+                aid = f"wf-{w}/stage-{s}/artifact-{i:03d}"
+                workflow_of[aid] = f"wf-{w}"
+                if s:
+                    pairs += [
+                        (f"wf-{w}/stage-{s - 1}/artifact-{(i * 7 + k) % per_stage:03d}", aid) for k in (0, 1)
+                    ]
+                elif w:
+                    pairs.append((f"wf-{w - 1}/stage-{stages - 1}/artifact-{i:03d}", aid))
+    graph = make_graph(pairs, workflow_of=workflow_of)
+    for aid, node in graph.nodes.items():
+        node.provenance.stage = aid.split("/")[1]
     path = tmp_path / "big.json"
-    path.write_text(json.dumps(lineage_document(count)))
+    save_graph(graph, path)
     return path
 
 
