@@ -319,8 +319,25 @@ def test_time_slider_equals_lineage_at_and_compare_equals_diff(tab: Watched, tmp
     assert stale
     for aid, reason in stale.items():
         assert tab.view("staleReason", aid) == reason
+    # The legend's boxes filter by status.
+    tab.view("filterStatus", "stale", False)
+    assert set(tab.view("visibleIds")) == set(
+        lineage("at", times[2], "--store", str(store), "--json")["nodes"]
+    ) - set(stale)
+    tab.view("filterStatus", "stale", True)
     aid = sorted(stale)[-1]
     tab.view("select", aid)
     page.click("#details .draw-chain")
     assert tab.view("selection")["chain"] == stale[aid]["chain"]
     assert "→" in (page.text_content("#details .chain") or "")
+
+
+def test_as_of_limits_the_page_to_the_builds_before(tab: Watched, tmp_path: Path) -> None:
+    store = store_with_history(tmp_path)
+    times = lineage("snapshots", "--store", str(store), "--json")
+    moments = sorted(entry["last_event_time"] for entry in times["snapshots"])
+    tab.open(export(tmp_path, "--store", str(store), "--as-of", moments[1]))
+    assert tab.view("times") == moments[:2]
+    assert tab.view("visibleIds") == sorted(
+        lineage("at", moments[1], "--store", str(store), "--json")["nodes"]
+    )
