@@ -29,6 +29,29 @@ SHOTS = [
 ]
 
 
+def overview(browser: object, scratch: Path) -> None:
+    """100,000 generated artifacts: the page opens on workflow groups; one expanded, one artifact selected."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import orjson
+    from generate import lineage_document
+
+    graph = scratch / "100k.json"
+    graph.write_bytes(orjson.dumps(lineage_document(100_000)))
+    page_file = scratch / "100k.html"
+    subprocess.run(
+        [str(LINEAGE), "export", "--format", "html", "--graph", str(graph), "-o", str(page_file)], check=True
+    )
+    with watched_page(browser, width=1600, height=940) as tab:
+        page = tab.open(page_file)
+        tab.view("expand", "wf-1")
+        tab.view("setDepth", 1, 1)
+        tab.view("select", "wf-1/stage-3/artifact-0007")
+        page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        page.screenshot(path=str(REPO / "docs" / "html-view-100k.png"))
+        assert tab.errors == [], tab.errors
+    print("wrote docs/html-view-100k.png", file=sys.stderr)
+
+
 def main() -> int:
     """Export each graph, select an artifact, and save a screenshot under docs/."""
     path = chromium_path()
@@ -50,6 +73,8 @@ def main() -> int:
                 page.screenshot(path=str(REPO / "docs" / name))
                 assert tab.errors == [], tab.errors
             print(f"wrote docs/{name}", file=sys.stderr)
+        if "--no-100k" not in sys.argv:
+            overview(browser, Path(scratch))
     return 0
 
 

@@ -448,6 +448,23 @@
     const k = Math.min(1.5, (r.width - 40) / (x1 - x0), (r.height - 40) / (y1 - y0));
     setTransform(k, (r.width - (x1 - x0) * k) / 2 - x0 * k, (r.height - (y1 - y0) * k) / 2 - y0 * k);
   }
+  // The first view: the whole graph when it fits readably, else its left end (the sources),
+  // readable, vertically centred on what is there: a 100,000-artifact overview fitted whole
+  // is a strip of dots.
+  function openingView() {
+    fitView();
+    if (transform.k >= 0.45) return;
+    refreshGroupStats();
+    const r = canvas.getBoundingClientRect(), k = 0.8;
+    const span = Math.ceil(r.width / k / (W + GAP_X));
+    let y0 = Infinity, y1 = -Infinity;
+    for (let l = 0; l < Math.min(span, layers.length); l++) {
+      for (const u of layers[l]) if (unitVisible(u)) { y0 = Math.min(y0, py[u]); y1 = Math.max(y1, py[u] + H); }
+    }
+    if (y0 === Infinity) return;
+    const top = (y1 - y0) * k < r.height - 40 ? (r.height - (y1 - y0) * k) / 2 - y0 * k : 20 - y0 * k;
+    setTransform(k, 20, top);
+  }
   function centreOn(u) {
     const r = canvas.getBoundingClientRect(), k = Math.max(transform.k, 0.8);
     setTransform(k, r.width / 2 - (px[u] + W / 2) * k, r.height / 2 - (py[u] + H / 2) * k);
@@ -910,7 +927,7 @@
     zoom = d3.zoom().scaleExtent([0.002, 8]).on("zoom", (ev) => { transform = ev.transform; scheduleDraw(); });
     d3.select(canvas).call(zoom).on("dblclick.zoom", null);
     bind();
-    fitView();
+    openingView();
     if (wanted.sel && index.has(wanted.sel)) { selected = index.get(wanted.sel); if (wanted.sel2 && index.has(wanted.sel2)) second = index.get(wanted.sel2); reveal(selected); }
     if (wanted.chain && index.has(wanted.chain)) showChain(wanted.chain);
     hashReady = true;
