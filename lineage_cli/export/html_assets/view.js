@@ -679,7 +679,7 @@
     }
     for (const [title, start, list, set, depth] of [["Inputs", inStart, inList, upSet, upDepth], ["Outputs", outStart, outList, downSet, downDepth]]) {
       const count = start[n + 1] - start[n];
-      box.append(el("h3", `${title} (${count}) · ${set.length} ${title === "Inputs" ? "upstream" : "downstream"} within ${depth === Infinity ? "all" : depth} hops`));
+      box.append(el("h3", `${title} (${count}) · ${set.length} ${title === "Inputs" ? "upstream" : "downstream"}${depth === Infinity ? "" : ` within ${depth} hop${depth === 1 ? "" : "s"}`}`));
       const ul = el("ul");
       for (let k = start[n]; k < start[n + 1] && k < start[n] + 200; k++) { const li = el("li"); li.append(idButton(list[k])); ul.append(li); }
       if (count > 200) ul.append(el("li", `… and ${count - 200} more`));
