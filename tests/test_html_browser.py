@@ -342,3 +342,19 @@ def test_as_of_limits_the_page_to_the_builds_before(tab: Watched, tmp_path: Path
     assert tab.view("visibleIds") == sorted(
         lineage("at", moments[1], "--store", str(store), "--json")["nodes"]
     )
+
+
+def test_a_cycle_and_an_empty_graph_open(tab: Watched, tmp_path: Path) -> None:
+    graph_file = tmp_path / "cycle.json"
+    save_graph(make_graph([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")]), graph_file)
+    tab.open(export(tmp_path, "--graph", str(graph_file)))
+    assert tab.view("visibleIds") == ["a", "b", "c", "d"]
+    got = tab.view("select", "a")
+    assert got["upstream"] == lineage("ancestors", "a", "--graph", str(graph_file), "--json")["ancestors"]
+    assert (
+        got["downstream"] == lineage("descendants", "a", "--graph", str(graph_file), "--json")["descendants"]
+    )
+    empty = tmp_path / "empty.json"
+    save_graph(make_graph([]), empty)
+    tab.open(export(tmp_path, "--graph", str(empty), name="empty.html"))
+    assert tab.view("visibleIds") == []

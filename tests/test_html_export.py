@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from lineage_cli.export import FORMATS, ExportOptions, get_exporter
 from lineage_cli.export.html import COMPRESS_ABOVE, escape_json, render_page
+from lineage_cli.export.html_data import view_data
 from lineage_cli.graph import LineageGraph
 from tests.conftest import LINEAGE, SAMPLE_GRAPHS
 
@@ -149,3 +150,16 @@ def test_view_names_an_unknown_root(tmp_path: Path) -> None:
     )
     assert done.returncode != 0 and "nope" in done.stderr and "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+@given(st.lists(st.tuples(st.sampled_from("abcdef"), st.sampled_from("abcdef")), max_size=20))
+def test_the_gap_coded_edges_decode_to_the_graphs_edges(pairs: list[tuple[str, str]]) -> None:
+    graph = LineageGraph.from_pairs(pairs)
+    data = view_data(graph)
+    decoded, target = set(), 0
+    for gap, back in zip(data["et"], data["es"], strict=True):
+        target += gap
+        decoded.add((data["ids"][target - back], data["ids"][target]))
+    assert decoded == {(e.source, e.target) for e in graph.edges}
+    assert data["ids"] == sorted(graph.artifact_ids())
+    render_page(graph)  # and the page renders, the empty graph included

@@ -157,7 +157,7 @@ def view_data(
         )
     # Edges as gaps: each target minus the previous edge's, and target minus source.
     targets = [t for _, t in pairs]
-    columns["et"] = [t - p for t, p in zip(targets, [0, *targets[:-1]], strict=True)]
+    columns["et"] = [t - p for t, p in zip(targets, [0, *targets][:-1], strict=True)]
     columns["es"] = [t - s for s, t in pairs]
     columns["etype"], tables["etype"] = _column(kinds)
     columns["edesc"], tables["edesc"] = _column(descriptions)
