@@ -1,6 +1,6 @@
 """HTML export: one self-contained, offline page that draws and explores the graph in the browser.
 
-The page is ``html_assets/page.html`` with the vendored d3-zoom bundle and ``view.js`` inlined
+The page is ``html_assets/page.html`` with the vendored d3-zoom bundle and ``view-*.js`` inlined
 as one script, pinned by its SHA-256 in a Content-Security-Policy that also forbids every
 network request. The data rides in a non-executable ``<script type="application/json">``
 block with ``<``, ``>``, ``&``, U+2028 and U+2029 escaped, read with ``JSON.parse``; above
@@ -34,6 +34,9 @@ COMPRESS_ABOVE = 1_000_000
 """Data blocks larger than this (bytes of JSON) are gzipped: 100,000 artifacts are about
 17 MB of JSON and 2.5 MB gzipped and base64-encoded (level 4: a third of level 6's time for
 5% more bytes)."""
+
+VIEW_PARTS = ("view-model.js", "view-draw.js", "view-ui.js")
+"""The page's own script, in ``html_assets/``, in order."""
 
 MAX_BUILDS = 30
 """The time slider offers the store's latest builds, at most this many."""
@@ -73,10 +76,12 @@ def _asset(name: str) -> str:
 
 @cache
 def _script() -> str:
-    """The one inline script: the vendored bundles in lock order, then the view."""
+    """The one inline script: the vendored bundles in lock order, then the view in one function."""
     lock = json.loads(_asset("vendor/vendor.lock.json"))
     parts = [_asset(f"vendor/{entry['file']}") for entry in lock["files"]]
-    parts.append(_asset("view.js"))
+    # The view's three files are fragments of one function body: they share its scope.
+    view = "".join(_asset(name) for name in VIEW_PARTS)
+    parts.append('(function () {\n  "use strict";\n' + view + "})();\n")
     script = "\n;\n".join(parts)
     lowered = script.lower()
     if "</script" in lowered or "<!--" in lowered:  # would end or confuse the script element
