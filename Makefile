@@ -24,12 +24,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# Graphviz's `dot` renders pictures and checks DOT output in the tests (Debian package).
+# Graphviz's `dot` renders pictures and checks DOT output in the tests; Chromium runs the HTML
+# view's tests (Debian packages; never `playwright install`, which needs its CDN).
 sysdeps:
 	@command -v dot >/dev/null 2>&1 || { \
 	  echo "Installing graphviz (the dot binary) from Debian's packages..." >&2; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; }
 	@command -v dot >/dev/null 2>&1 || { echo "error: graphviz's dot is still missing; install it (apt-get install graphviz) and retry." >&2; exit 1; }
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing chromium (the HTML view's tests drive it with Playwright) from Debian's packages..." >&2; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || { echo "error: chromium is still missing; install it (apt-get install chromium) and retry." >&2; exit 1; }
 
 # The real Mermaid parser (npm `mermaid` in Node with jsdom) checks Mermaid output in the tests.
 tests/js/node_modules/.installed: tests/js/package.json $(wildcard tests/js/package-lock.json)

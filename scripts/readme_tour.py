@@ -253,6 +253,13 @@ TOUR: list[Stop] = [
             "| dot -Tpng -o /tmp/warehouse.png",
         ),
     ),
+    Stop(
+        "lineage view",
+        "Opens the graph as an interactive page in the browser, with the same selection options as "
+        "`lineage export` (see [The interactive view](#the-interactive-view)). The page is "
+        "`lineage export --format html` written to a temporary file; `--no-open` only prints its path.",
+        ("lineage view --graph sample_graphs/ml-training.json --no-open | xargs basename",),
+    ),
 ]
 
 

@@ -14,6 +14,7 @@ from lineage_cli.cli import (  # noqa: E402, F401  (importing a module registers
     store,
     timetravel,
     validate,
+    view,
 )
 from lineage_cli.cli.app import app  # noqa: E402
 

@@ -119,8 +119,12 @@ def export(
         raise UsageError(
             f"{format.upper()} is binary and stdout is a terminal: pass --output FILE, or pipe it."
         )
-    graph = open_lineage_graph(graph_file, store, parse_as_of(as_of))
-    result = export_graph(graph, request)
+    if format == "html":  # the page also shows the store's builds and stale reasons
+        from lineage_cli.export.html import export_page
+
+        result = export_page(graph_file, store, parse_as_of(as_of), request)
+    else:
+        result = export_graph(open_lineage_graph(graph_file, store, parse_as_of(as_of)), request)
     if result.cut is not None:
         warn(result.cut.message(root=root))
     if to_stdout:

@@ -20,6 +20,7 @@ FORMATS: Final[dict[str, str]] = {
     "svg": "lineage_cli.export.render",
     "prov-json": "lineage_cli.export.prov",
     "openlineage": "lineage_cli.export.openlineage",
+    "html": "lineage_cli.export.html",
 }
 
 
