@@ -131,7 +131,7 @@ def graph_at(
     >>> store = StorePaths(pathlib.Path(tempfile.mkdtemp()))
     >>> _ = record_to_store(store, "report", inputs=["table"])
     >>> sorted(graph_at(store, utc_now()).nodes), len(graph_at(store, parse_timestamp("2000-01-01")))
-    (['report'], 0)
+    (['report', 'table'], 0)
     """
     return LineageGraph.from_document(document_at(store, moment, skip_bad=skip_bad, on_problem=on_problem))
 
@@ -199,7 +199,7 @@ def diff(
     >>> _ = record_to_store(store, "report", inputs=["table"])
     >>> d = diff(store, parse_timestamp("2000-01-01"), utc_now())
     >>> d.added, d.edges_added
-    (['report'], [('table', 'report')])
+    (['report', 'table'], [('table', 'report')])
     """
     # One read of the log for both moments, and each bad line reported once, not per moment.
     require_log(store)

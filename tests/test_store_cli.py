@@ -65,12 +65,15 @@ def test_record_appends_the_same_event_as_record_artifact(tmp_path: Path) -> Non
     printed = orjson.loads(result.stdout)
     [logged] = [orjson.loads(line) for line in (tmp_path / "events.jsonl").read_bytes().splitlines()]
     assert printed == logged
+    from lineage_cli.bookkeeping import auto_provenance
     from lineage_cli.recorder import artifact_event
 
+    auto = auto_provenance()  # the shell leaves these unset, so they are filled in, as in Python
     expected = artifact_event(
         "report", inputs=["a", "b"], workflow="nightly", stage="render", agent="ci", version="7",
         transformation="join", transformation_type="merged",
-        metadata={"rows": 1200, "owner": "data-team", "ok": True},
+        metadata={"rows": 1200, "owner": "data-team", "ok": True, **auto.metadata()},
+        environment=auto.environment,
     )  # fmt: skip
     ignore = {"event_id", "time", "lineage_id"}
     assert {k: v for k, v in logged.items() if k not in ignore} == {

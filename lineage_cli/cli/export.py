@@ -98,6 +98,9 @@ def export(
     """
     from lineage_cli.export.run import ExportRequest, export_graph
     from lineage_cli.source import open_lineage_graph
+    from lineage_cli.store.discovery import find_project
+
+    project = find_project()
 
     request = ExportRequest(
         format=format,
@@ -106,6 +109,7 @@ def export(
         direction=_direction(upstream, downstream, both, root),
         depth=depth,
         max_nodes=max_nodes,
+        picture_max_nodes=project.settings.get("max_nodes") if project else None,
     )
     to_stdout = output is None or output == "-"
     if to_stdout and get_exporter(format).binary and sys.stdout.isatty():

@@ -16,7 +16,6 @@ GraphOpt = Annotated[
     typer.Option(
         "--graph",
         "-g",
-        envvar="LINEAGE_GRAPH",
         metavar="FILE",
         help="Lineage file to read ('-' for stdin). Default: $LINEAGE_GRAPH, else STORE/lineage.json.",
         show_default=False,
@@ -27,9 +26,8 @@ StoreOpt = Annotated[
     typer.Option(
         "--store",
         "-s",
-        envvar="LINEAGE_STORE",
         metavar="DIR",
-        help="Store directory. Default: $LINEAGE_STORE, else .lineage/.",
+        help="Store directory. Default: $LINEAGE_STORE, the project file, or the nearest .lineage/ up.",
         show_default=False,
     ),
 ]
@@ -42,7 +40,7 @@ AsOfOpt = Annotated[
     typer.Option(
         "--as-of",
         metavar="TIMESTAMP",
-        help="Answer from the store as it was at this ISO-8601 time (Z or offset, or a date).",
+        help="Answer from the store as it was then: ISO-8601, a snapshot number, now, 2h, '3d ago'.",
         show_default=False,
     ),
 ]

@@ -13,7 +13,9 @@ Rules (see README, "The store"):
 - an artifact with no ``version`` gets the number of its record (1, 2, 3...);
 - status: FAILED when the flow that produced it (its ``lineage_id``) failed, IN_PROGRESS
   when that flow started and has not finished, STALE when an input, directly or further
-  upstream, was re-produced (as a different version) after it was built, FRESH otherwise.
+  upstream, was re-produced (as a different version) after it was built, FRESH otherwise;
+- an input that was never recorded becomes an artifact marked external (``metadata.external``),
+  status UNKNOWN, so every built file validates.
 """
 
 from __future__ import annotations
@@ -424,6 +426,7 @@ class _Folder:
                             "metadata": {},
                         }
                     )
+        _add_external(nodes)
         return Fold(
             nodes=nodes,
             edges=edges,
@@ -434,6 +437,33 @@ class _Folder:
             last_event_time=format_timestamp(self.last_time) if self.last_time else None,
             stale=stale,
         )
+
+
+def _add_external(nodes: dict[str, dict[str, Any]]) -> None:
+    """Make every input that was never recorded an artifact, marked external, so the file validates.
+
+    The log says nothing about who made a source table or a config file, so its status is
+    unknown and its provenance empty; it is first seen when its first consumer was recorded.
+    """
+    first_seen: dict[str, tuple[datetime, str]] = {}
+    for node in nodes.values():
+        external = [source for source in node["inputs"] if source not in nodes]
+        if not external:
+            continue
+        text = node["provenance"]["timestamp"]
+        when = (datetime.fromisoformat(text), text)
+        for source in external:
+            if source not in first_seen or when < first_seen[source]:
+                first_seen[source] = when
+    for source in sorted(first_seen):  # sorted: the file does not depend on the order of the log
+        nodes[source] = {
+            "version": "",
+            "status": ArtifactStatus.UNKNOWN.value,
+            "provenance": {"agent": "", "workflow": "", "stage": "", "timestamp": first_seen[source][1]},
+            "inputs": [],
+            "transformation": "",
+            "metadata": {"external": True},
+        }
 
 
 def fold_log(
@@ -598,8 +628,8 @@ def build_store(
     >>> store = StorePaths(Path(tempfile.mkdtemp()))
     >>> _ = record_to_store(store, "report", inputs=["table"])
     >>> result = build_store(store)
-    >>> result.artifacts, result.edges, result.snapshot["number"]
-    (1, 1, 1)
+    >>> result.artifacts, result.edges, result.snapshot["number"]  # 'table' is external
+    (2, 1, 1)
     >>> build_store(store).snapshot is None   # nothing changed: no new snapshot
     True
     """
