@@ -9,7 +9,7 @@ it is used instead of replaying the log; otherwise the log is replayed in one pa
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from lineage_cli.store.events import LogProblem, parse_events
 from lineage_cli.store.layout import StorePaths
 from lineage_cli.store.snapshots import list_snapshots, load_snapshot, log_tail_hash
 
-__all__ = ["GraphDiff", "diff", "document_at", "graph_at"]
+__all__ = ["GraphDiff", "diff", "document_at", "first_event_time", "graph_at"]
 
 
 def _from_snapshot(
@@ -148,11 +148,20 @@ class GraphDiff:
     """``(artifact, version at start, version at end)``."""
     edges_added: list[tuple[str, str]]
     edges_removed: list[tuple[str, str]]
+    status_changed: list[tuple[str, str, str]] = field(default_factory=list)
+    """``(artifact, status at start, status at end)`` for artifacts in both graphs."""
 
     @property
     def empty(self) -> bool:
         """Whether nothing changed."""
-        return not (self.added or self.removed or self.modified or self.edges_added or self.edges_removed)
+        return not (
+            self.added
+            or self.removed
+            or self.modified
+            or self.edges_added
+            or self.edges_removed
+            or self.status_changed
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape of ``lineage diff --json`` (see README)."""
@@ -164,6 +173,9 @@ class GraphDiff:
                 "removed": self.removed,
                 "modified": [
                     {"artifact": a, "from_version": v1, "to_version": v2} for a, v1, v2 in self.modified
+                ],
+                "status_changed": [
+                    {"artifact": a, "from_status": s1, "to_status": s2} for a, s1, s2 in self.status_changed
                 ],
             },
             "edges": {
@@ -221,4 +233,34 @@ def diff(
         ),
         edges_added=sorted(after_edges - before_edges),
         edges_removed=sorted(before_edges - after_edges),
+        status_changed=sorted(
+            (a, str(before[a].get("status")), str(after[a].get("status")))
+            for a in after
+            if a in before and before[a].get("status") != after[a].get("status")
+        ),
     )
+
+
+def first_event_time(paths: StorePaths) -> datetime | None:
+    """The time of the earliest event in the log (``None``: no events); bad lines are passed over.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from lineage_cli.recorder import record_to_store
+    >>> store = StorePaths(pathlib.Path(tempfile.mkdtemp()))
+    >>> first_event_time(store) is None
+    True
+    >>> _ = record_to_store(store, "report")
+    >>> first_event_time(store) is not None
+    True
+    """
+    earliest: datetime | None = None
+    for _, event in parse_events(read_log(paths), str(paths.events), skip_bad=True):
+        try:
+            moment = datetime.fromisoformat(event["time"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if moment.tzinfo is not None and (earliest is None or moment < earliest):
+            earliest = moment
+    return earliest

@@ -267,6 +267,7 @@ def test_diff_lists_added_removed_modified_and_edges(tmp_path: Path) -> None:
                 {"artifact": "a", "from_version": "1", "to_version": "9"},
                 {"artifact": "b", "from_version": "1", "to_version": "2"},
             ],
+            "status_changed": [],
         },
         "edges": {"added": [{"source": "c", "target": "b"}], "removed": [{"source": "a", "target": "b"}]},
     }

@@ -145,8 +145,9 @@ def test_a_naive_timestamp_is_rejected_with_exit_2(tmp_path: Path) -> None:
     result = invoke("at", "2026-01-01T00:05:00", "--store", str(tmp_path))
     assert result.exit_code == 2
     assert result.stderr.startswith("error: TIMESTAMP '2026-01-01T00:05:00' has no timezone")
-    bad = invoke("diff", "yesterday", at(1), "--store", str(tmp_path))
-    assert bad.exit_code == 2 and "T1 'yesterday' is not an ISO-8601 timestamp" in bad.stderr
+    bad = invoke("diff", "the day before", at(1), "--store", str(tmp_path))
+    assert bad.exit_code == 2 and "T1 'the day before' is not an ISO-8601 timestamp" in bad.stderr
+    assert "'3d ago'" in bad.stderr  # the hint lists every accepted form
 
 
 def test_time_travel_without_a_log_says_what_to_do(tmp_path: Path) -> None:
@@ -177,7 +178,11 @@ def test_diff(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     check_golden("diff.json", result.stdout)
     plain = invoke("diff", at(5), at(20), "--store", str(tmp_path))
-    assert plain.stdout == "+ model.pkl\n~ raw.csv v1 -> v2\n+ clean.parquet -> model.pkl\n"
+    assert plain.stdout == (
+        "+ model.pkl\n~ raw.csv v1 -> v2\n"
+        "! clean.parquet fresh -> stale\n! report.html fresh -> stale\n"  # status changes too
+        "+ clean.parquet -> model.pkl\n"
+    )
 
 
 def test_a_bad_line_is_reported_once_by_diff_and_at(tmp_path: Path) -> None:

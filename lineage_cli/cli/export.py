@@ -9,7 +9,7 @@ import typer
 
 from lineage_cli.cli.app import app
 from lineage_cli.cli.options import AsOfOpt, GraphOpt, StoreOpt, parse_as_of
-from lineage_cli.cli.output import warn
+from lineage_cli.cli.output import warn, warn_unbuilt
 from lineage_cli.errors import UsageError
 from lineage_cli.export import FORMATS, get_exporter
 from lineage_cli.export.base import GroupBy
@@ -116,7 +116,7 @@ def export(
         raise UsageError(
             f"{format.upper()} is binary and stdout is a terminal: pass --output FILE, or pipe it."
         )
-    graph = open_lineage_graph(graph_file, store, parse_as_of(as_of))
+    graph = open_lineage_graph(graph_file, store, parse_as_of(as_of, store), on_pending=warn_unbuilt)
     result = export_graph(graph, request)
     if result.cut is not None:
         warn(result.cut.message(root=root))

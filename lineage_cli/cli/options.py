@@ -7,9 +7,7 @@ from typing import Annotated
 
 import typer
 
-from lineage_cli.model import parse_timestamp
-
-__all__ = ["AsOfOpt", "GraphOpt", "JsonOpt", "StoreOpt", "parse_as_of"]
+__all__ = ["AsOfOpt", "GraphOpt", "JsonOpt", "StoreOpt", "parse_as_of", "parse_time"]
 
 GraphOpt = Annotated[
     str | None,
@@ -46,6 +44,17 @@ AsOfOpt = Annotated[
 ]
 
 
-def parse_as_of(text: str | None) -> datetime | None:
-    """Parse an ``--as-of`` value (``None`` passes through)."""
-    return None if text is None else parse_timestamp(text, what="--as-of")
+def parse_time(text: str, store: str | None, what: str) -> datetime:
+    """Read a time argument (see :mod:`lineage_cli.timeargs`); say on stderr how it was taken."""
+    from lineage_cli.store.layout import resolve_store
+    from lineage_cli.timeargs import resolve_time
+
+    resolved = resolve_time(text, resolve_store(store), what=what)
+    if resolved.taken_as is not None:
+        typer.echo(f"{what} {resolved.taken_as}", err=True)
+    return resolved.moment
+
+
+def parse_as_of(text: str | None, store: str | None = None) -> datetime | None:
+    """Read an ``--as-of`` value (``None`` passes through)."""
+    return None if text is None else parse_time(text, store, "--as-of")

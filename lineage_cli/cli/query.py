@@ -38,7 +38,7 @@ DepthOpt = Annotated[
 
 
 def _open(graph: str | None, store: str | None, as_of: str | None) -> GraphView:
-    return open_graph(graph, store, parse_as_of(as_of))
+    return open_graph(graph, store, parse_as_of(as_of, store), on_pending=output.warn_unbuilt)
 
 
 def _text(value: str, style: str = "") -> Text:

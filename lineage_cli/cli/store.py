@@ -195,7 +195,7 @@ def stale(
     from lineage_cli.staleness import stale_artifacts
 
     reasons = stale_artifacts(
-        resolve_store(store), as_of=parse_as_of(as_of), skip_bad=skip_bad, on_problem=report_problem
+        resolve_store(store), as_of=parse_as_of(as_of, store), skip_bad=skip_bad, on_problem=report_problem
     )
     if json:
         output.print_json({"stale": [r.to_json() for r in reasons]})

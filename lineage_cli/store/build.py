@@ -125,6 +125,8 @@ class Fold:
     log_bytes: int
     last_event_time: str | None
     stale: dict[str, StaleReason] = field(default_factory=dict)
+    flows: dict[str, tuple[datetime, ArtifactStatus, str | None]] = field(default_factory=dict)
+    """Each flow's state and when it was reached (started, completed or failed), with its error."""
 
     def document(self, built_at: datetime) -> dict[str, Any]:
         """The lineage-file document for this fold."""
@@ -436,6 +438,7 @@ class _Folder:
             log_bytes=log_bytes,
             last_event_time=format_timestamp(self.last_time) if self.last_time else None,
             stale=stale,
+            flows=flows,
         )
 
 
@@ -649,6 +652,9 @@ def build_store(
         write_atomic(target, data)
         if target == paths.graph:
             _index_store(paths, fold, built_at, progress)
+            from lineage_cli.store.freshness import mark_built
+
+            mark_built(paths, fold.log_bytes, fold.events, built_at)
         snapshot = record_snapshot(paths, fold, built_at, digest, data, log_tail)
         result = BuildResult(
             output=target,

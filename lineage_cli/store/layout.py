@@ -39,6 +39,11 @@ class StorePaths:
         return self.root / "snapshots"
 
     @property
+    def built(self) -> Path:
+        """How much of the log the last ``lineage build`` folded (for queries to notice newer events)."""
+        return self.root / "built.json"
+
+    @property
     def index(self) -> Path:
         """The query index built beside ``lineage.json``."""
         return self.root / "index.sqlite"
