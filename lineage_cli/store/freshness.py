@@ -20,11 +20,13 @@ from lineage_cli.model import format_timestamp
 from lineage_cli.store.atomic import write_atomic
 from lineage_cli.store.layout import StorePaths
 
-__all__ = ["CHEAP_BUILD_BYTES", "ensure_built", "mark_built", "pending_events"]
+__all__ = ["AUTO_BUILD_ENV", "CHEAP_BUILD_BYTES", "ensure_built", "mark_built", "pending_events"]
 
 CHEAP_BUILD_BYTES: Final = 8 << 20
 """A log up to this size is rebuilt before a query (a fraction of a second); a larger one is only
-reported, because a query should not silently take as long as a build."""
+reported, because a query should not silently take as long as a build. ``$LINEAGE_AUTO_BUILD_BYTES``
+overrides it (``0``: never build before a query)."""
+AUTO_BUILD_ENV: Final = "LINEAGE_AUTO_BUILD_BYTES"
 
 
 def mark_built(paths: StorePaths, log_bytes: int, events: int, built_at: datetime) -> None:
@@ -75,12 +77,13 @@ def ensure_built(
     paths: StorePaths,
     on_pending: Callable[[int], None] | None = None,
     *,
-    cheap_bytes: int = CHEAP_BUILD_BYTES,
+    cheap_bytes: int | None = None,
 ) -> int:
     """Build the store first when its log has unbuilt events and that is cheap; else report them.
 
     Returns how many events the answer will miss (0 after a build). ``on_pending(count)`` is
     called once when events are left unbuilt: a big log, or a store that cannot be written.
+    ``cheap_bytes`` defaults to ``$LINEAGE_AUTO_BUILD_BYTES``, else :data:`CHEAP_BUILD_BYTES`.
 
     Examples
     --------
@@ -98,8 +101,11 @@ def ensure_built(
     pending = pending_events(paths)
     if not pending:
         return 0
+    if cheap_bytes is None:
+        text = os.environ.get(AUTO_BUILD_ENV, "")
+        cheap_bytes = int(text) if text.isdigit() else CHEAP_BUILD_BYTES
     try:
-        small = os.path.getsize(paths.events) <= cheap_bytes
+        small = cheap_bytes > 0 and os.path.getsize(paths.events) <= cheap_bytes
     except OSError:
         small = False
     if small:
