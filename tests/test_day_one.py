@@ -202,7 +202,7 @@ def test_a_failed_lineage_run_turns_status_red(tmp_path: Path) -> None:
     )  # fmt: skip
     assert failed.stdout == "fitting\n"  # the command's own output and exit status pass through
     red = lineage("status", cwd=tmp_path, check=1)
-    assert "failed: model.pkl at " in red.stdout and ": exit status 3\n" in red.stdout
+    assert "failed: model.pkl: exit status 3\n" in red.stdout
     document = orjson.loads(lineage("status", "--json", cwd=tmp_path, check=1).stdout)
     assert document["failing"] == ["failed"] and document["failed"][0]["artifact"] == "model.pkl"
     assert document["counts"]["failed"] == 1
@@ -218,7 +218,7 @@ def test_record_status_for_steps_that_cannot_be_wrapped(tmp_path: Path) -> None:
     lineage("record", "load", "--status", "completed", "--lineage-id", "L1", cwd=tmp_path)
     assert lineage("status", cwd=tmp_path).returncode == 0
     lineage("record", "export", "--status", "failed", "--error", "disk full", cwd=tmp_path)
-    assert "failed: export at " in lineage("status", cwd=tmp_path, check=1).stdout
+    assert "failed: export: disk full\n" in lineage("status", cwd=tmp_path, check=1).stdout
 
 
 def test_unchanged_content_makes_nothing_stale(tmp_path: Path) -> None:

@@ -68,16 +68,15 @@ def _render_status(result: StoreStatus) -> None:
     counts = ", ".join(f"{count} {name}" for name, count in result.counts.items() if count)
     total = sum(result.counts.values())
     lines = [f"{total} artifacts" + (f": {counts}" if counts else "") + f" (from {result.events} events)"]
-    for item in result.failed:
-        when = f" at {item['failed_at']}" if item["failed_at"] else ""
-        lines.append(f"failed: {item['artifact']}{when}: {item['error'] or 'no error given'}")
+    for item in result.failed:  # the time it failed is in --json
+        lines.append(f"failed: {item['artifact']}: {item['error'] or 'no error given'}")
     for item in result.in_progress:
         when = f" since {item['started_at']}" if item["started_at"] else ""
         lines.append(f"in progress: {item['artifact']}{when}")
     for group in result.stale:
         lines.append(
             f"stale: {len(group['artifacts'])} because {group['changed']} changed "
-            f"(now version {group['to_version']}, at {group['changed_at']}):"
+            f"(now version {group['to_version']}):"
         )
         lines += [f"  {artifact}" for artifact in group["artifacts"]]
     if result.unbuilt_events:
