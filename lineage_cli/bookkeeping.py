@@ -18,6 +18,7 @@ import shlex
 import subprocess
 import sys
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -30,6 +31,7 @@ __all__ = [
     "hash_path",
     "is_path_like",
     "normalise_id",
+    "normalise_ids",
 ]
 
 _CHUNK: Final = 1 << 20
@@ -57,12 +59,48 @@ def is_path_like(artifact_id: str | os.PathLike[str]) -> bool:
     return "/" in artifact_id or artifact_id.startswith(".") or os.path.exists(artifact_id)
 
 
-def normalise_id(artifact_id: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> str:
+@functools.lru_cache(maxsize=64)
+def _relation(here: str, root: str) -> tuple[str | None, str | None]:
+    """Where ``here`` and ``root`` stand to each other.
+
+    ``(here relative to root, None)`` when ``here`` is inside ``root`` (``""``: equal);
+    ``(None, root relative to here)`` when ``root`` is below ``here``; else ``(None, None)``.
+    """
+    base = os.path.normpath(os.path.abspath(root))
+    if here == base:
+        return "", None
+    if here.startswith(base.rstrip(os.sep) + os.sep):
+        return Path(os.path.relpath(here, base)).as_posix(), None
+    if base.startswith(here.rstrip(os.sep) + os.sep):
+        return None, Path(os.path.relpath(base, here)).as_posix()
+    return None, None
+
+
+def _is_clean(text: str) -> bool:
+    """Whether a relative path is already normal (no ``.``/``..`` parts, no doubled or trailing ``/``)."""
+    return not (
+        text.startswith(("/", "./", "../"))
+        or text in (".", "..")
+        or "//" in text
+        or "/./" in text
+        or "/../" in text
+        or text.endswith(("/", "/.", "/.."))
+        or os.sep != "/"
+    )
+
+
+def normalise_id(
+    artifact_id: str | os.PathLike[str],
+    root: str | os.PathLike[str] | None = None,
+    here: str | None = None,
+) -> str:
     """The id one file always gets: ``./out/x.csv``, ``out//x.csv`` and ``Path("out/x.csv")`` agree.
 
     A path-like id (see :func:`is_path_like`) is normalised and, when it lies inside ``root``
     (the store's project directory), made relative to ``root``, with ``/`` separators, so
     recording from a subdirectory names the same artifact. Other ids are returned unchanged.
+    ``here`` is the working directory (looked up when not given); an already clean relative
+    path takes a fast path, because a job records thousands of them.
 
     Examples
     --------
@@ -74,6 +112,9 @@ def normalise_id(artifact_id: str | os.PathLike[str], root: str | os.PathLike[st
     >>> normalise_id("warehouse://db/t")
     'warehouse://db/t'
     """
+    if type(artifact_id) is str and "/" in artifact_id and root is not None:
+        # The common case (a job's path ids), decided by the text alone: cached whole.
+        return _normalise_slashed(artifact_id, os.fspath(root), here or os.getcwd())
     text = os.fspath(artifact_id)
     if not isinstance(text, str):
         raise TypeError(f"an artifact id must be text or a path, not {type(text).__name__}")
@@ -81,11 +122,74 @@ def normalise_id(artifact_id: str | os.PathLike[str], root: str | os.PathLike[st
         return text
     if root is None:
         return posixpath.normpath(text.replace(os.sep, "/")) if text else text
-    absolute = os.path.normpath(os.path.join(os.getcwd(), text))
+    return _normalise_path(text, os.fspath(root), here or os.getcwd())
+
+
+@functools.lru_cache(maxsize=16_384)
+def _normalise_slashed(text: str, root: str, here: str) -> str:
+    """:func:`normalise_id` for text with a ``/``: a name with a scheme, or a path."""
+    return text if _SCHEME.match(text) else _normalise_path(text, root, here)
+
+
+def _normalise_path(text: str, root: str, here: str) -> str:
+    """:func:`normalise_id` for a path id: cached, as a job names the same inputs again and again."""
+    if _is_clean(text):
+        prefix, below = _relation(here, os.fspath(root))
+        if prefix is not None:
+            return f"{prefix}/{text}" if prefix else text
+        if below is None or not (text == below or text.startswith(below + "/")):
+            return text  # outside the project: kept relative, as given
+    absolute = os.path.normpath(os.path.join(here, text))
     base = os.path.normpath(os.path.abspath(root))
     if absolute == base or absolute.startswith(base.rstrip(os.sep) + os.sep):
         return Path(os.path.relpath(absolute, base)).as_posix()
     return Path(absolute).as_posix() if os.path.isabs(text) else posixpath.normpath(text)
+
+
+_SEEN: dict[tuple[str, str], dict[str, str]] = {}
+"""Clean path ids already normalised, per (working directory, root): a job names its inputs again."""
+_SEEN_LIMIT: Final = 100_000
+_UNCLEAN: Final = re.compile(r"^\.{1,2}(/|$)|^/|//|/\.{1,2}(/|$)|/$")
+"""A relative path that :func:`normalise_id` would change (``./``, ``..``, ``//``, a trailing ``/``)."""
+
+
+def normalise_ids(ids: Iterable[object], root: str | None, here: str | None = None) -> list[object]:
+    """:func:`normalise_id` for many ids at once (non-ids are passed through for the caller to reject).
+
+    The common case, a clean relative path recorded from inside the project, costs two regular
+    expression tests and no system call: a job records tens of thousands of them.
+
+    Examples
+    --------
+    >>> normalise_ids(["out/x.csv", "./out/y.csv", "s3://b/k", 7], "/srv/p", "/srv/p/sub")
+    ['sub/out/x.csv', 'sub/out/y.csv', 's3://b/k', 7]
+    """
+    if root is None:
+        return [normalise_id(i) if isinstance(i, str | os.PathLike) else i for i in ids]
+    here = here or os.getcwd()
+    prefix = _relation(here, root)[0]
+    lead = f"{prefix}/" if prefix else ""
+    seen = _SEEN.get((here, root))
+    if seen is None or len(seen) > _SEEN_LIMIT:
+        seen = _SEEN[(here, root)] = {}
+    result: list[object] = []
+    for item in ids:
+        known = seen.get(item) if type(item) is str else None
+        if known is not None:
+            result.append(known)
+        elif (
+            prefix is not None
+            and type(item) is str
+            and "/" in item
+            and not _UNCLEAN.search(item)
+            and not _SCHEME.match(item)
+        ):
+            result.append(seen.setdefault(item, lead + item))
+        elif isinstance(item, str | os.PathLike):
+            result.append(normalise_id(item, root, here))
+        else:
+            result.append(item)
+    return result
 
 
 def _hash_file(path: Path, digest: hashlib._Hash) -> None:
@@ -149,7 +253,7 @@ def content_version(digest: str) -> str:
     return digest[:VERSION_DIGITS]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AutoProvenance:
     """What the recorder fills in when the caller leaves it unset."""
 
@@ -157,6 +261,11 @@ class AutoProvenance:
     environment: str
     git_commit: str | None
     git_dirty: bool | None
+
+    @functools.cached_property
+    def metadata_items(self) -> tuple[tuple[str, object], ...]:
+        """:meth:`metadata` as items, computed once (the recorder adds them to every record)."""
+        return tuple(self.metadata().items())
 
     def metadata(self) -> dict[str, object]:
         """The git part, as node metadata (empty outside a git working tree)."""
@@ -214,7 +323,7 @@ def auto_provenance() -> AutoProvenance:
 def _spelling(artifact_id: str) -> str:
     """A loose key: case, ``./``, separators and ``-``/``_`` do not count."""
     key = artifact_id.lower().removeprefix("./").replace("\\", "/").replace("-", "_")
-    return posixpath.normpath(key) if key else key
+    return posixpath.normpath(key) if "/." in key or "//" in key else key
 
 
 class InputChecker:
@@ -237,32 +346,44 @@ class InputChecker:
     def __init__(self, fuzzy_limit: int = 2_000) -> None:
         self._known: set[str] = set()
         self._by_spelling: dict[str, str] = {}
-        self._warned: set[str] = set()
+        self._unindexed: list[str] = []
+        self._checked: set[str] = set()
         self._fuzzy_limit = fuzzy_limit
         self._lock = threading.Lock()
 
     def add(self, artifact_id: str) -> None:
-        """Remember a recorded artifact id."""
-        if artifact_id not in self._known:
-            with self._lock:
-                self._known.add(artifact_id)
+        """Remember a recorded artifact id (indexed by spelling only when an unknown input needs it)."""
+        if artifact_id not in self._known:  # set.add and list.append are atomic: no lock
+            self._known.add(artifact_id)
+            self._unindexed.append(artifact_id)
+
+    def _index(self) -> None:
+        with self._lock:
+            pending, self._unindexed = self._unindexed, []
+            for artifact_id in pending:
                 self._by_spelling.setdefault(_spelling(artifact_id), artifact_id)
 
     def check(self, inputs: list[str]) -> list[str]:
-        """The warnings for ``inputs`` not yet warned about (one sentence each)."""
+        """The warnings for ``inputs`` not yet warned about (one sentence each).
+
+        Each unknown input is checked once: an external source named a thousand times costs one
+        lookup, not a thousand.
+        """
         warnings: list[str] = []
         for source in inputs:
-            if source in self._known or source in self._warned:
+            if source in self._known or source in self._checked:
                 continue
+            with self._lock:
+                if source in self._checked:
+                    continue
+                self._checked.add(source)
+            if self._unindexed:
+                self._index()
             match = self._by_spelling.get(_spelling(source))
             if match is None and len(self._known) < self._fuzzy_limit:
                 close = difflib.get_close_matches(source, sorted(self._known), n=1, cutoff=0.85)
                 match = close[0] if close else None
             if match is None or match == source:
                 continue
-            with self._lock:
-                if source in self._warned:
-                    continue
-                self._warned.add(source)
             warnings.append(f"input {source!r} is not a known artifact; did you mean {match!r}?")
         return warnings

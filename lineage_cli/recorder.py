@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import orjson
 
@@ -255,11 +255,17 @@ class _Config:
 
     def discovered(self) -> tuple[str | None, str | None]:
         """The store and the project root found from here (``None``: none), as absolute paths."""
+        chosen = self.explicit_store or os.environ.get(STORE_ENV) or ""
+        if chosen:  # a configured store does not move when the job changes directory
+            key = ("", chosen)
+            if key == self.found_for:
+                return self.found
         try:
             here = os.getcwd()
         except OSError:  # the working directory was removed
             return self.found
-        key = (here, os.environ.get(STORE_ENV) or "")
+        if not chosen:
+            key = (here, "")
         if key != self.found_for:
             try:
                 location = discover_store(self.explicit_store, start=here)
@@ -275,9 +281,12 @@ class _Config:
             self.found_for = key
         return self.found
 
-    def sink_for_now(self) -> StoreSink | None:
-        """The sink for the configured or discovered store (``None``: memory only)."""
-        wanted = self.discovered()[0]
+    def sink_for_now(self, found: tuple[str | None, str | None] | None = None) -> StoreSink | None:
+        """The sink for the configured or discovered store (``None``: memory only).
+
+        ``found`` is :meth:`discovered`'s answer when the caller already has it.
+        """
+        wanted = (found or self.discovered())[0]
         if wanted != self.sink_source:
             with self.lock:
                 if wanted != self.sink_source:
@@ -312,7 +321,8 @@ def configure(*, store: str | os.PathLike[str] | None = None, provenance: bool |
     with _config.lock:
         if provenance is not None:
             _config.provenance = provenance
-        _config.explicit_store = os.fspath(store) if store is not None else None
+        # Absolute now: a job that changes directory later keeps writing to the same store.
+        _config.explicit_store = os.path.abspath(os.fspath(store)) if store is not None else None
         _config.found_for = None
         _config.warned_unwritable = False
         # Reopen on the next event even for the same path: the directory may have been
@@ -362,11 +372,11 @@ def use_recorder(recorder: DataFlowRecorder) -> Iterator[DataFlowRecorder]:
             _config.active = previous
 
 
-def _publish(event: dict[str, Any]) -> None:
+def _publish(event: dict[str, Any], found: tuple[str | None, str | None] | None = None) -> None:
     recorder = _config.active
     recorder.publish(event)
     if recorder is _config.default:
-        sink = _config.sink_for_now()
+        sink = _config.sink_for_now(found)
         if sink is not None:
             try:
                 sink(event)
@@ -566,11 +576,7 @@ def _bookkeeping(
     if isinstance(inputs, (str, os.PathLike)):  # a lone id would otherwise become one per character
         inputs = [inputs]
     try:
-        normal = bookkeeping.normalise_id(artifact_id, root)
-        sources = [
-            bookkeeping.normalise_id(item, root) if isinstance(item, (str, os.PathLike)) else item
-            for item in inputs
-        ]
+        normal, *sources = bookkeeping.normalise_ids([artifact_id, *inputs], root)
     except TypeError as exc:
         raise UsageError(f"Artifact {artifact_id!r}: {exc}.") from None
     meta = dict(metadata) if metadata else {}
@@ -589,10 +595,11 @@ def _bookkeeping(
         auto = bookkeeping.auto_provenance()
         tool = tool or (auto.tool if auto_tool else None)
         environment = environment or auto.environment
-        for key, value in auto.metadata().items():
+        for key, value in auto.metadata_items:
             meta.setdefault(key, value)
     fields: dict[str, Any] = {"version": version, "metadata": meta, "tool": tool, "environment": environment}
-    return normal, sources, fields
+    # The id was checked above; a bad input is passed through for artifact_event to reject.
+    return cast(str, normal), cast(list[str], sources), fields
 
 
 def _check_inputs(artifact_id: str, inputs: list[str]) -> None:
@@ -641,10 +648,11 @@ def record_artifact(
     (True, ['a'])
     """
     ctx = _current.get()
+    found = _config.discovered() if _config.active is _config.default else None
     artifact, sources, fields = _bookkeeping(
         artifact_id,
         inputs,
-        _config.discovered()[1] if _config.active is _config.default else None,
+        found[1] if found else None,
         hash=hash,
         version=version,
         metadata=metadata,
@@ -666,7 +674,7 @@ def record_artifact(
         **fields,
     )
     _check_inputs(event["artifact_id"], event["inputs"])
-    _publish(event)
+    _publish(event, found)
     return event
 
 
