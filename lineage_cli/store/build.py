@@ -160,7 +160,10 @@ def require_log(paths: StorePaths) -> None:
         raise LineageFileError(
             str(paths.events),
             "no such file, so there is nothing to build or travel in",
-            hint="Record events first (record_artifact or `lineage record`), or pass --store DIR.",
+            hint=(
+                "Record events first (record_artifact, `lineage record` or `lineage run`), create a "
+                "store with `lineage init`, or pass --store DIR."
+            ),
         )
 
 
