@@ -75,6 +75,8 @@ A recorder you create yourself keeps everything unless you pass ``max_events``.
 """
 
 _TRANSFORMATION_TYPES: Final = frozenset(t.value for t in TransformationType)
+LINEAGE_ID_ENV: Final = "LINEAGE_ID"
+"""Set by ``lineage run`` for its command (and read by ``lineage record --lineage-id``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,7 +444,8 @@ def data_flow_context(
     parent = _current.get()
     ctx = DataFlowContext(
         lineage_id=lineage_id or new_id(),
-        parent_lineage_id=parent.lineage_id if parent else None,
+        # Outermost: under `lineage run` ($LINEAGE_ID), the run's flow is the parent.
+        parent_lineage_id=parent.lineage_id if parent else (os.environ.get(LINEAGE_ID_ENV) or None),
         source=source,
         job_id=job_id,
         workflow=workflow or (parent.workflow if parent else None) or source,
@@ -666,7 +669,8 @@ def record_artifact(
         inputs=sources,
         transformation=transformation,
         transformation_type=transformation_type,
-        lineage_id=ctx.lineage_id if ctx else None,
+        # Outside any context, a record joins the flow of `lineage run` ($LINEAGE_ID), if any.
+        lineage_id=ctx.lineage_id if ctx else (os.environ.get(LINEAGE_ID_ENV) or None),
         parent_lineage_id=ctx.parent_lineage_id if ctx else None,
         workflow=workflow or (ctx.workflow if ctx else None),
         stage=stage or (ctx.stage if ctx else None),

@@ -356,3 +356,15 @@ def test_a_directory_is_hashed_by_its_files(tmp_path: Path) -> None:
 @pytest.mark.parametrize("command", ["init", "status", "run"])
 def test_the_new_commands_have_help(command: str, tmp_path: Path) -> None:
     assert "Usage" in lineage(command, "--help", cwd=tmp_path).stdout
+
+
+def test_records_made_by_a_wrapped_python_job_join_the_run(tmp_path: Path) -> None:
+    lineage("init", cwd=tmp_path)
+    code = "from lineage_cli import record_artifact; record_artifact('side-output'); raise SystemExit(4)"
+    lineage("run", "--output", "main.out", "--", PYTHON, "-c", code, cwd=tmp_path, check=4)
+    logged = events(tmp_path / ".lineage")
+    [run_id] = {e["lineage_id"] for e in logged if e["kind"] == "flow_started"}
+    side = next(e for e in logged if e.get("artifact_id") == "side-output")
+    assert side["lineage_id"] == run_id  # so the run's failure marks it failed too
+    failed = orjson.loads(lineage("status", "--json", cwd=tmp_path, check=1).stdout)["failed"]
+    assert sorted(item["artifact"] for item in failed) == ["main.out", "side-output"]
