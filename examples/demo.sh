@@ -41,6 +41,30 @@ step lineage cross-workflow --graph "$AGENTS"
 
 
 
+# --- 2a. The first day: lineage init, run and status ---------------------------------
+# A store is found like git's folder, from any subdirectory; `lineage run` wraps shell steps
+# (hashing inputs and outputs); `lineage status` is the CI gate.
+REPO=$PWD
+DAY1="$OUT/day1"
+step lineage init "$DAY1"
+(
+  cd "$DAY1"
+  printf '10\n32\n' > orders.csv
+  step lineage run --input orders.csv --output totals.csv -- sh -c 'cut -c1-2 orders.csv > totals.csv'
+  step python "$REPO/examples/report_job.py"   # the recorder finds the store and hashes report.txt
+  step lineage status
+  if step lineage run --input totals.csv --output chart.png -- sh -c 'echo "no plotter" >&2; exit 3'; then
+    echo "the failing step should pass its exit status through" >&2; exit 1
+  fi
+  if step lineage status; then echo "status should be red after a failed run" >&2; exit 1; fi
+  step python "$REPO/examples/report_job.py"   # same bytes, same version: nothing goes stale
+  mkdir -p reports/weekly && cd reports/weekly
+  step lineage stale                            # found from a subdirectory; exit 0: nothing stale
+  step lineage ancestors report.txt             # built first: the query sees the latest events
+  step lineage at '1h ago'                      # before the first event, and it says so
+)
+
+
 # --- 2. Recording a pipeline into a store, building, staleness, time travel ----------
 # examples/pipeline.py records its lineage with the Python recorder; the shell adds one
 # record with `lineage record`; then build, query, go stale, and travel back in time.
@@ -94,6 +118,8 @@ step python examples/openlineage_jobs.py "$OUT/openlineage-events.ndjson"
 step lineage import openlineage "$OUT/openlineage-events.ndjson" --store "$OL_STORE"
 step lineage import openlineage "$OUT/openlineage-events.ndjson" --store "$OL_STORE"
 step lineage build --store "$OL_STORE"
+# Sources that were never recorded become external artifacts, so the built file validates.
+step lineage validate --strict --store "$OL_STORE"
 step lineage ancestors bigquery/analytics.revenue --store "$OL_STORE"
 step lineage export --format prov-json --store "$OL_STORE" > "$OUT/lineage.prov.json"
 step lineage export --format openlineage --store "$OL_STORE" > "$OUT/lineage.openlineage.ndjson"

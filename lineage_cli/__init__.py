@@ -15,6 +15,7 @@ if TYPE_CHECKING:
         data_flow_context,
         get_recorder,
         record_artifact,
+        record_file,
         use_recorder,
     )
 
@@ -27,6 +28,7 @@ __all__ = [
     "data_flow_context",
     "get_recorder",
     "record_artifact",
+    "record_file",
     "use_recorder",
 ]
 

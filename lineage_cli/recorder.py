@@ -8,8 +8,11 @@ Code records lineage as it runs::
 The active context lives in a :class:`contextvars.ContextVar` (one per thread and per asyncio
 task, as in structlog's ``contextvars`` module), so concurrent jobs never see each other's
 context. Every event goes to the current :class:`DataFlowRecorder`; the process-wide default
-recorder also hands each event to the store sink when a store is configured
-(``configure(store=...)`` or ``$LINEAGE_STORE``).
+recorder also hands each event to the store sink: ``configure(store=...)``, else
+``$LINEAGE_STORE``, else the store the CLI finds (project file, or the nearest ``.lineage/``
+walking up, see :mod:`lineage_cli.store.discovery`). Only without any of them do events stay
+in memory. The bookkeeping (path ids, content hashes, provenance) is in
+:mod:`lineage_cli.bookkeeping`.
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import orjson
 
+from lineage_cli import bookkeeping
 from lineage_cli.errors import UsageError
 from lineage_cli.model import TransformationType
+from lineage_cli.store.discovery import STORE_ENV, discover_store, is_database_location
 from lineage_cli.store.events import (
     EVENT_SCHEMA_VERSION,
     KIND_ARTIFACT,
@@ -41,7 +46,7 @@ from lineage_cli.store.events import (
     now_text,
     write_locked,
 )
-from lineage_cli.store.layout import STORE_ENV, StorePaths
+from lineage_cli.store.layout import StorePaths
 
 __all__ = [
     "DataFlowContext",
@@ -54,6 +59,7 @@ __all__ = [
     "data_flow_context",
     "get_recorder",
     "record_artifact",
+    "record_file",
     "record_to_store",
     "use_recorder",
 ]
@@ -69,6 +75,8 @@ A recorder you create yourself keeps everything unless you pass ``max_events``.
 """
 
 _TRANSFORMATION_TYPES: Final = frozenset(t.value for t in TransformationType)
+LINEAGE_ID_ENV: Final = "LINEAGE_ID"
+"""Set by ``lineage run`` for its command (and read by ``lineage record --lineage-id``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +239,7 @@ class StoreSink:
 
 
 class _Config:
-    """Process-wide recorder state: the default recorder and the store sink."""
+    """Process-wide recorder state: the default recorder, the store sink and the bookkeeping switches."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -240,10 +248,47 @@ class _Config:
         self.explicit_store: str | None = None
         self.sink: StoreSink | None = None
         self.sink_source: str | None = None
+        self.provenance = os.environ.get("LINEAGE_AUTO_PROVENANCE", "1").lower() not in ("0", "false", "no")
+        self.warned_unwritable = False
+        self.inputs = bookkeeping.InputChecker()
+        # Discovery walks up from the working directory: done again only when that changes.
+        self.found_for: tuple[str, str] | None = None
+        self.found: tuple[str | None, str | None] = (None, None)
 
-    def sink_for_now(self) -> StoreSink | None:
-        """The sink for the configured store, following ``$LINEAGE_STORE`` when not configured."""
-        wanted = self.explicit_store or os.environ.get(STORE_ENV) or None
+    def discovered(self) -> tuple[str | None, str | None]:
+        """The store and the project root found from here (``None``: none), as absolute paths."""
+        chosen = self.explicit_store or os.environ.get(STORE_ENV) or ""
+        if chosen:  # a configured store does not move when the job changes directory
+            key = ("", chosen)
+            if key == self.found_for:
+                return self.found
+        try:
+            here = os.getcwd()
+        except OSError:  # the working directory was removed
+            return self.found
+        if not chosen:
+            key = (here, "")
+        if key != self.found_for:
+            try:
+                location = discover_store(self.explicit_store, start=here)
+            except Exception as exc:  # a broken project file must not break the job
+                _report(f"could not find the lineage store ({exc}); events are kept in memory only")
+                location = None
+            if location is None or not location.found:
+                self.found = (None, None)
+            elif is_database_location(location.location):
+                self.found = (location.location, None)
+            else:
+                self.found = (os.path.join(here, location.location), location.root)
+            self.found_for = key
+        return self.found
+
+    def sink_for_now(self, found: tuple[str | None, str | None] | None = None) -> StoreSink | None:
+        """The sink for the configured or discovered store (``None``: memory only).
+
+        ``found`` is :meth:`discovered`'s answer when the caller already has it.
+        """
+        wanted = (found or self.discovered())[0]
         if wanted != self.sink_source:
             with self.lock:
                 if wanted != self.sink_source:
@@ -257,10 +302,13 @@ class _Config:
 _config = _Config()
 
 
-def configure(*, store: str | os.PathLike[str] | None = None) -> None:
-    r"""Send recorded events to ``store`` (a store directory); ``None`` goes back to ``$LINEAGE_STORE``.
+def configure(*, store: str | os.PathLike[str] | None = None, provenance: bool | None = None) -> None:
+    r"""Send recorded events to ``store`` (a store directory); ``None`` goes back to finding it.
 
-    Without a configured store and without ``$LINEAGE_STORE``, events stay in memory only.
+    Without a configured store, ``$LINEAGE_STORE``, a project file or a ``.lineage/`` above
+    the working directory, events stay in memory only. ``provenance=False`` stops filling
+    in the tool, environment and git commit a record leaves unset (as does
+    ``LINEAGE_AUTO_PROVENANCE=0``); ``None`` leaves that setting as it is.
 
     Examples
     --------
@@ -273,7 +321,12 @@ def configure(*, store: str | os.PathLike[str] | None = None) -> None:
     1
     """
     with _config.lock:
-        _config.explicit_store = os.fspath(store) if store is not None else None
+        if provenance is not None:
+            _config.provenance = provenance
+        # Absolute now: a job that changes directory later keeps writing to the same store.
+        _config.explicit_store = os.path.abspath(os.fspath(store)) if store is not None else None
+        _config.found_for = None
+        _config.warned_unwritable = False
         # Reopen on the next event even for the same path: the directory may have been
         # removed and recreated since (a test's temporary store), and an open descriptor
         # would keep writing to the deleted file.
@@ -321,17 +374,23 @@ def use_recorder(recorder: DataFlowRecorder) -> Iterator[DataFlowRecorder]:
             _config.active = previous
 
 
-def _publish(event: dict[str, Any]) -> None:
+def _publish(event: dict[str, Any], found: tuple[str | None, str | None] | None = None) -> None:
     recorder = _config.active
     recorder.publish(event)
     if recorder is _config.default:
-        sink = _config.sink_for_now()
+        sink = _config.sink_for_now(found)
         if sink is not None:
             try:
                 sink(event)
             except Exception as exc:  # recording must never break the job it records
+                if _config.warned_unwritable:
+                    return  # once per process: a job recording thousands of events gets one line
+                _config.warned_unwritable = True
                 problem = exc.strerror if isinstance(exc, OSError) else repr(exc)
-                _report(f"could not append to {sink.paths.events} ({problem}); event kept in memory only")
+                _report(
+                    f"could not append to {sink.paths.events} ({problem}); events are kept in memory "
+                    "only (this is reported once)"
+                )
 
 
 def _lifecycle(kind: str, ctx: DataFlowContext, **extra: Any) -> dict[str, Any]:
@@ -385,7 +444,8 @@ def data_flow_context(
     parent = _current.get()
     ctx = DataFlowContext(
         lineage_id=lineage_id or new_id(),
-        parent_lineage_id=parent.lineage_id if parent else None,
+        # Outermost: under `lineage run` ($LINEAGE_ID), the run's flow is the parent.
+        parent_lineage_id=parent.lineage_id if parent else (os.environ.get(LINEAGE_ID_ENV) or None),
         source=source,
         job_id=job_id,
         workflow=workflow or (parent.workflow if parent else None) or source,
@@ -500,11 +560,62 @@ def artifact_event(
     }
 
 
+def _bookkeeping(
+    artifact_id: str | os.PathLike[str],
+    inputs: Iterable[str | os.PathLike[str]],
+    root: str | None,
+    *,
+    hash: bool,
+    version: str | int | None,
+    metadata: Mapping[str, Any] | None,
+    tool: str | None,
+    environment: str | None,
+    provenance: bool,
+    auto_tool: bool = True,
+) -> tuple[str, list[str], dict[str, Any]]:
+    """Normalise the ids, hash the content and fill in provenance: the fields to record with."""
+    if not isinstance(artifact_id, (str, os.PathLike)):
+        raise UsageError(f"An artifact id must be a non-empty string or a path, not {artifact_id!r}.")
+    if isinstance(inputs, (str, os.PathLike)):  # a lone id would otherwise become one per character
+        inputs = [inputs]
+    try:
+        normal, *sources = bookkeeping.normalise_ids([artifact_id, *inputs], root)
+    except TypeError as exc:
+        raise UsageError(f"Artifact {artifact_id!r}: {exc}.") from None
+    meta = dict(metadata) if metadata else {}
+    if hash:
+        try:
+            digest = bookkeeping.hash_path(artifact_id)
+        except OSError as exc:
+            raise UsageError(
+                f"Cannot hash {os.fspath(artifact_id)!r} ({exc.strerror or exc}).",
+                hint="Record it after it is written, or leave hash off.",
+            ) from None
+        meta.setdefault("sha256", digest)
+        if version is None:
+            version = bookkeeping.content_version(digest)
+    if provenance:
+        auto = bookkeeping.auto_provenance()
+        tool = tool or (auto.tool if auto_tool else None)
+        environment = environment or auto.environment
+        for key, value in auto.metadata_items:
+            meta.setdefault(key, value)
+    fields: dict[str, Any] = {"version": version, "metadata": meta, "tool": tool, "environment": environment}
+    # The id was checked above; a bad input is passed through for artifact_event to reject.
+    return cast(str, normal), cast(list[str], sources), fields
+
+
+def _check_inputs(artifact_id: str, inputs: list[str]) -> None:
+    for warning in _config.inputs.check(inputs):
+        _report(f"{artifact_id!r}: {warning}")
+    _config.inputs.add(artifact_id)
+
+
 def record_artifact(
-    artifact_id: str,
+    artifact_id: str | os.PathLike[str],
     *,
     kind: str | None = None,
-    inputs: Iterable[str] = (),
+    inputs: Iterable[str | os.PathLike[str]] = (),
     version: str | int | None = None,
     transformation: str = "",
     transformation_type: str | TransformationType = TransformationType.DERIVED,
@@ -514,12 +625,21 @@ def record_artifact(
     agent: str | None = None,
     tool: str | None = None,
     environment: str | None = None,
+    hash: bool = False,
 ) -> dict[str, Any]:
     """Record that ``artifact_id`` was produced from ``inputs``; return the published event.
 
     Provenance (lineage id, workflow, stage, agent) comes from the active
     :func:`data_flow_context`; explicit arguments win. With no active context the artifact
-    gets a lineage id of its own.
+    gets a lineage id of its own. ``tool`` (this script), ``environment`` (host, Python) and
+    the git commit and dirty flag (metadata) are filled in when left unset, unless
+    ``configure(provenance=False)``.
+
+    Path ids (``os.PathLike``, or text such as ``./out/x.csv``) are normalised, relative to
+    the store's project directory when inside it, so one file is one artifact. ``hash=True``
+    hashes the file (or directory) with SHA-256: the version is then its content, and
+    recording identical content again makes nothing stale. An input that is unknown but close
+    to a recorded id is warned about once on stderr.
 
     Examples
     --------
@@ -531,30 +651,78 @@ def record_artifact(
     (True, ['a'])
     """
     ctx = _current.get()
-    event = artifact_event(
+    found = _config.discovered() if _config.active is _config.default else None
+    artifact, sources, fields = _bookkeeping(
         artifact_id,
-        kind=kind,
-        inputs=inputs,
+        inputs,
+        found[1] if found else None,
+        hash=hash,
         version=version,
+        metadata=metadata,
+        tool=tool,
+        environment=environment,
+        provenance=_config.provenance,
+    )
+    event = artifact_event(
+        artifact,
+        kind=kind,
+        inputs=sources,
         transformation=transformation,
         transformation_type=transformation_type,
-        metadata=metadata,
-        lineage_id=ctx.lineage_id if ctx else None,
+        # Outside any context, a record joins the flow of `lineage run` ($LINEAGE_ID), if any.
+        lineage_id=ctx.lineage_id if ctx else (os.environ.get(LINEAGE_ID_ENV) or None),
         parent_lineage_id=ctx.parent_lineage_id if ctx else None,
         workflow=workflow or (ctx.workflow if ctx else None),
         stage=stage or (ctx.stage if ctx else None),
         agent=agent or (ctx.agent if ctx else None),
-        tool=tool,
-        environment=environment,
+        **fields,
     )
-    _publish(event)
+    _check_inputs(event["artifact_id"], event["inputs"])
+    _publish(event, found)
     return event
 
 
-def record_to_store(store: StorePaths, artifact_id: str, **fields: Any) -> dict[str, Any]:
+def record_file(
+    path: str | os.PathLike[str],
+    *,
+    inputs: Iterable[str | os.PathLike[str]] = (),
+    kind: str | None = "file",
+    **fields: Any,
+) -> dict[str, Any]:
+    r"""Record a file or directory with its content hash: ``record_artifact(path, hash=True, ...)``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
+    >>> _ = out.write_text("a,b\n")
+    >>> with use_recorder(DataFlowRecorder()):
+    ...     event = record_file(out, inputs=["raw.csv"])
+    >>> event["version"] == event["metadata"]["sha256"][:16], event["artifact_kind"]
+    (True, 'file')
+    """
+    return record_artifact(path, inputs=inputs, kind=kind, hash=True, **fields)
+
+
+def record_to_store(
+    store: StorePaths,
+    artifact_id: str | os.PathLike[str],
+    *,
+    root: str | None = None,
+    hash: bool = False,
+    provenance: bool = False,
+    status: str | None = None,
+    error: str | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
     """Append one artifact event (made by :func:`artifact_event`) straight to ``store``'s log.
 
-    This is what ``lineage record`` runs, so shell scripts write exactly what Python writes.
+    This is what ``lineage record`` runs, so shell scripts write exactly what Python writes:
+    path ids are normalised relative to ``root``, ``hash`` hashes the content, and
+    ``provenance`` fills in the environment and git commit (not the tool: the shell knows it).
+    ``status`` ``in_progress``, ``failed`` or ``completed`` also appends the flow event that
+    gives the artifact that status (``error`` says why it failed), for shell steps that cannot
+    be wrapped in ``lineage run``.
 
     Examples
     --------
@@ -563,6 +731,46 @@ def record_to_store(store: StorePaths, artifact_id: str, **fields: Any) -> dict[
     >>> record_to_store(store, "report", inputs=["table"], agent="ci")["agent"]
     'ci'
     """
-    event = artifact_event(artifact_id, **fields)
-    append_events(store.events, [event])
+    artifact, sources, extra = _bookkeeping(
+        artifact_id,
+        fields.pop("inputs", ()),
+        root,
+        hash=hash,
+        version=fields.pop("version", None),
+        metadata=fields.pop("metadata", None),
+        tool=fields.pop("tool", None),
+        environment=fields.pop("environment", None),
+        provenance=provenance and _config.provenance,
+        auto_tool=False,
+    )
+    flow_kind = _FLOW_KINDS.get(status) if status is not None else None
+    if status is not None and flow_kind is None:
+        raise UsageError(f"Unknown status {status!r}.", hint="Use one of: " + ", ".join(_FLOW_KINDS) + ".")
+    if flow_kind is not None and not fields.get("lineage_id"):
+        fields["lineage_id"] = new_id()
+    event = artifact_event(artifact, inputs=sources, **extra, **fields)
+    events = [event]
+    if flow_kind is not None:
+        flow = new_event(
+            flow_kind,
+            lineage_id=event["lineage_id"],
+            parent_lineage_id=event["parent_lineage_id"],
+            source=None,
+            job_id=None,
+            workflow=event["workflow"],
+            stage=event["stage"],
+            agent=event["agent"],
+            attributes={},
+            **({"error": error or "failed"} if flow_kind == KIND_FLOW_FAILED else {}),
+        )
+        # A running flow starts before its artifact; a finished one ends after it.
+        events = [flow, event] if flow_kind == KIND_FLOW_STARTED else [event, flow]
+    append_events(store.events, events)
     return event
+
+
+_FLOW_KINDS: Final = {
+    "in_progress": KIND_FLOW_STARTED,
+    "failed": KIND_FLOW_FAILED,
+    "completed": KIND_FLOW_COMPLETED,
+}

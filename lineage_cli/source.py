@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import datetime
 
 from lineage_cli.errors import InputError, LineageFileError, UsageError
 from lineage_cli.graph import GraphView, LineageGraph
 from lineage_cli.lineagefile import load_graph
+from lineage_cli.store.freshness import ensure_built
 from lineage_cli.store.layout import resolve_store
 
 __all__ = ["GRAPH_ENV", "graph_file_path", "open_graph", "open_lineage_graph"]
@@ -19,11 +21,15 @@ def open_lineage_graph(
     graph_file: str | None = None,
     store: str | os.PathLike[str] | None = None,
     as_of: datetime | None = None,
+    on_pending: Callable[[int], None] | None = None,
 ) -> LineageGraph:
     """Load the whole graph into memory.
 
     Reads ``graph_file`` (``-`` is stdin), else ``$LINEAGE_GRAPH``, else the store's
-    ``lineage.json``; ``as_of`` rebuilds the store's graph as it was at that moment.
+    ``lineage.json``; ``as_of`` rebuilds the store's graph as it was at that moment. The
+    store's graph is built first when its log has newer events and that is cheap; otherwise
+    ``on_pending(count)`` hears how many events the answer misses
+    (:func:`lineage_cli.store.freshness.ensure_built`).
 
     Examples
     --------
@@ -44,6 +50,8 @@ def open_lineage_graph(
             )
 
         return graph_at(resolve_store(store), as_of)
+    if not (graph_file or os.environ.get(GRAPH_ENV)):
+        ensure_built(resolve_store(store), on_pending)
     return load_graph(graph_file_path(graph_file, store))
 
 
@@ -51,6 +59,7 @@ def open_graph(
     graph_file: str | None = None,
     store: str | os.PathLike[str] | None = None,
     as_of: datetime | None = None,
+    on_pending: Callable[[int], None] | None = None,
 ) -> GraphView:
     """Open the graph a query reads, as cheaply as the request allows.
 
@@ -79,6 +88,7 @@ def open_graph(
     from lineage_cli.store.index import build_index, graph_fingerprint, open_index
 
     paths = resolve_store(store)
+    ensure_built(paths, on_pending)
     index = open_index(paths)
     if index is not None:
         return index

@@ -20,7 +20,7 @@ from lineage_cli.store.events import LogProblem, parse_events
 from lineage_cli.store.layout import StorePaths
 from lineage_cli.store.snapshots import list_snapshots, load_snapshot, log_tail_hash
 
-__all__ = ["GraphDiff", "diff", "document_at", "graph_at"]
+__all__ = ["GraphDiff", "diff", "document_at", "first_event_time", "graph_at"]
 
 
 def _from_snapshot(
@@ -131,7 +131,7 @@ def graph_at(
     >>> store = StorePaths(pathlib.Path(tempfile.mkdtemp()))
     >>> _ = record_to_store(store, "report", inputs=["table"])
     >>> sorted(graph_at(store, utc_now()).nodes), len(graph_at(store, parse_timestamp("2000-01-01")))
-    (['report'], 0)
+    (['report', 'table'], 0)
     """
     return LineageGraph.from_document(document_at(store, moment, skip_bad=skip_bad, on_problem=on_problem))
 
@@ -150,6 +150,8 @@ class GraphDiff:
     edges_removed: list[tuple[str, str]]
     dropped: list[str] = field(default_factory=list)
     """Artifacts dropped in between (status ``dropped`` at the end, not at the start)."""
+    status_changed: list[tuple[str, str, str]] = field(default_factory=list)
+    """``(artifact, status at start, status at end)`` for artifacts in both graphs."""
 
     @property
     def empty(self) -> bool:
@@ -161,6 +163,7 @@ class GraphDiff:
             or self.edges_added
             or self.edges_removed
             or self.dropped
+            or self.status_changed
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -175,6 +178,9 @@ class GraphDiff:
                     {"artifact": a, "from_version": v1, "to_version": v2} for a, v1, v2 in self.modified
                 ],
                 "dropped": self.dropped,
+                "status_changed": [
+                    {"artifact": a, "from_status": s1, "to_status": s2} for a, s1, s2 in self.status_changed
+                ],
             },
             "edges": {
                 "added": [{"source": s, "target": t} for s, t in self.edges_added],
@@ -209,7 +215,7 @@ def diff(
     >>> _ = record_to_store(store, "report", inputs=["table"])
     >>> d = diff(store, parse_timestamp("2000-01-01"), utc_now())
     >>> d.added, d.edges_added
-    (['report'], [('table', 'report')])
+    (['report', 'table'], [('table', 'report')])
     """
     # One read of the log for both moments, and each bad line reported once, not per moment.
     require_log(store)
@@ -236,4 +242,34 @@ def diff(
             for a, node in after.items()
             if node.get("status") == "dropped" and (a not in before or before[a].get("status") != "dropped")
         ),
+        status_changed=sorted(
+            (a, str(before[a].get("status")), str(after[a].get("status")))
+            for a in after
+            if a in before and before[a].get("status") != after[a].get("status")
+        ),
     )
+
+
+def first_event_time(paths: StorePaths) -> datetime | None:
+    """The time of the earliest event in the log (``None``: no events); bad lines are passed over.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from lineage_cli.recorder import record_to_store
+    >>> store = StorePaths(pathlib.Path(tempfile.mkdtemp()))
+    >>> first_event_time(store) is None
+    True
+    >>> _ = record_to_store(store, "report")
+    >>> first_event_time(store) is not None
+    True
+    """
+    earliest: datetime | None = None
+    for _, event in parse_events(read_log(paths), str(paths.events), skip_bad=True):
+        try:
+            moment = datetime.fromisoformat(event["time"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if moment.tzinfo is not None and (earliest is None or moment < earliest):
+            earliest = moment
+    return earliest

@@ -30,6 +30,8 @@ class Stop:
     title: str
     text: str
     commands: tuple[str, ...]
+    cwd: str = ""
+    """A directory (made by an earlier stop) to run the commands in; the tour shows `cd` to it."""
 
 
 TOUR: list[Stop] = [
@@ -37,7 +39,10 @@ TOUR: list[Stop] = [
         "Every command",
         "`lineage --help` lists the commands; each has its own `--help`. Every command reads the "
         "lineage file named by `--graph FILE` (`-` is stdin), else `$LINEAGE_GRAPH`, else "
-        "`lineage.json` in the store (`--store DIR`, else `$LINEAGE_STORE`, else `.lineage/`).",
+        "`lineage.json` in the store: `--store DIR`, else `$LINEAGE_STORE`, else the project file, "
+        "else the nearest `.lineage/` walking up from here, as git finds its folder (see "
+        "[Finding the store](#finding-the-store)). `--store` and `--graph` work before the "
+        "subcommand too.",
         ("lineage --help",),
     ),
     Stop(
@@ -112,7 +117,7 @@ TOUR: list[Stop] = [
     ),
     Stop(
         "lineage build",
-        "The store is a directory (`--store DIR`, else `$LINEAGE_STORE`, else `.lineage/`) with an "
+        "The store is a directory (found as in [Finding the store](#finding-the-store)) with an "
         "append-only event log (see [The store](#the-store)). `lineage import graph` and `lineage "
         "record` append to it; `lineage build` folds it into `lineage.json`, which every query "
         "then reads. Here the warehouse sample becomes a store (the importer warns where a node's "
@@ -136,6 +141,17 @@ TOUR: list[Stop] = [
         ("lineage stale",),
     ),
     Stop(
+        "lineage status",
+        "The store at a glance, for CI like `git status`: counts by status, failed artifacts with "
+        "their error, runs in progress with their start, stale artifacts grouped by the upstream "
+        "change behind them, and events not built yet. It exits 1 when it finds what `--fail-on` "
+        "names (default `stale,failed,in_progress`); `--json` gives one document.",
+        (
+            "lineage status",
+            "lineage status --fail-on failed --json | head -n 16",
+        ),
+    ),
+    Stop(
         "lineage snapshots",
         "One snapshot per build that changed the graph (`cut` leaves out the two times).",
         ("lineage snapshots | cut -f 1,4-6,8",),
@@ -153,8 +169,15 @@ TOUR: list[Stop] = [
     ),
     Stop(
         "lineage diff",
-        "What changed between two moments: artifacts and edges added, removed or modified.",
-        ("lineage diff 2026-03-01T02:30:00Z 2026-03-01T03:05:00Z",),
+        "What changed between two moments: artifacts and edges added, removed or modified, and "
+        "statuses that changed (`!`). Every time argument also takes a snapshot number, `now`, "
+        "`2h`, `3d ago` or `yesterday`, and says on stderr which moment it took; with one "
+        "argument, `diff` compares it with now. Here: snapshot 1 against now, after the new "
+        "exchange rates (`head` keeps the first changes).",
+        (
+            "lineage diff 2026-03-01T02:30:00Z 2026-03-01T03:05:00Z",
+            "lineage diff 1 2>&1 | head -n 4",
+        ),
     ),
     Stop(
         "lineage validate",
@@ -260,6 +283,50 @@ TOUR: list[Stop] = [
         "`lineage export --format html` written to a temporary file; `--no-open` only prints its path.",
         ("lineage view --graph sample_graphs/ml-training.json --no-open | xargs basename",),
     ),
+    Stop(
+        "lineage init",
+        "A store for a new project: `lineage init [DIR]` creates `DIR/.lineage/`. From then on every "
+        "command, and the Python recorder, run in `DIR` or any directory below it, finds it.",
+        ("lineage init day1",),
+    ),
+    Stop(
+        "lineage run",
+        "Wraps a shell step: it records a flow started, then completed or failed with the exit "
+        "status; it hashes the declared inputs and outputs (SHA-256) and records each output as "
+        "built from the inputs, failed when the command fails. The command's output and exit "
+        "status pass through.",
+        (
+            "printf '10\\n32\\n' > orders.csv",
+            "lineage run --input orders.csv --output totals.csv -- sh -c 'cut -c1-2 orders.csv > totals.csv'",
+            "lineage run --input totals.csv --output chart.png -- sh -c 'echo \"no plotter\" >&2; exit 3'",
+        ),
+        cwd="day1",
+    ),
+    Stop(
+        "",
+        "The failed step turns `lineage status` red (exit status 1) until it succeeds. A step that "
+        "cannot be wrapped records its state itself: `lineage record ID --status in_progress`, "
+        "then `--status completed` or `--status failed --error TEXT` with the same `--lineage-id`.",
+        ("lineage status",),
+        cwd="day1",
+    ),
+    Stop(
+        "",
+        "The recorder does the bookkeeping in Python: `record_file(path, inputs=...)` (or "
+        "`record_artifact(..., hash=True)`) hashes the file, normalises its path relative to the "
+        "project and fills in the tool, host, Python and git commit. The same bytes give the same "
+        "version, so running the job twice makes nothing stale, while a real change upstream "
+        "does.",
+        (
+            "python ../examples/report_job.py",
+            "python ../examples/report_job.py",
+            "lineage stale",
+            "printf '10\\n32\\n57\\n' > orders.csv",
+            "lineage run --input orders.csv --output totals.csv -- sh -c 'cut -c1-2 orders.csv > totals.csv'",
+            "lineage status --fail-on stale",
+        ),
+        cwd="day1",
+    ),
 ]
 
 
@@ -335,8 +402,11 @@ def _render(env: dict[str, str], cwd: Path) -> str:
         if stop.title:
             parts += [f"### {stop.title}", ""]
         parts += [stop.text, "", "```console"]
+        if stop.cwd:
+            parts.append(f"$ cd {stop.cwd}")
         for command in stop.commands:
-            parts += [f"$ {command}", run(command, env, cwd)]
+            shown = run(command, env, cwd / stop.cwd)
+            parts += [f"$ {command}", *([shown] if shown else [])]
         parts += ["```", ""]
     return "\n".join(parts)
 

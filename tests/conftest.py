@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -61,3 +61,24 @@ def diamond() -> LineageGraph:
 
 REAL_DBT = REAL_GRAPHS.parent / "real-dbt"
 """Real dbt artifacts (manifest.json, run_results.json, catalog.json) beside the real graphs."""
+
+
+@pytest.fixture(autouse=True)
+def _every_built_store_validates(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test, every store `lineage build` wrote in its temporary directory validates.
+
+    A built store is one with the build's marker (``built.json``) beside ``lineage.json``, so
+    lineage files that tests break on purpose are left alone. Builds in a subprocess count too.
+    """
+    tmp_path: Path | None = (
+        request.getfixturevalue("tmp_path") if "tmp_path" in request.fixturenames else None
+    )
+    yield
+    if tmp_path is None:
+        return
+    from lineage_cli.validate import validate_paths
+
+    built = sorted(marker.parent / "lineage.json" for marker in tmp_path.rglob("built.json"))
+    for report in validate_paths([path for path in built if path.exists()]):
+        problems = [finding.to_dict() for finding in report.findings]
+        assert report.errors == 0, f"a built store does not validate: {problems}"

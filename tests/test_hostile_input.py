@@ -145,7 +145,7 @@ def test_an_unforeseen_file_system_error_is_one_sentence(
 
     import lineage_cli.cli.query as query_cli
 
-    def full_disk(*args: object) -> None:
+    def full_disk(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", "lineage.json")
 
     monkeypatch.setattr(query_cli, "open_graph", full_disk)

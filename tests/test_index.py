@@ -6,6 +6,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -230,7 +231,10 @@ def test_the_index_lineage_build_writes_equals_one_read_back_from_the_file(tmp_p
     build_store(paths)
     from_fold = index_tables(paths.index)
     assert [row[0] for row in from_fold[0]] == ["clean", "lookup", "raw", "report"]
-    assert from_fold[0][1][1] is None  # "lookup" is only an edge endpoint
+    document = from_fold[0][1][1]
+    assert isinstance(document, bytes | str)
+    lookup = orjson.loads(document)  # "lookup" was only an input: an external artifact
+    assert lookup["status"] == "unknown" and lookup["metadata"] == {"external": True}
 
     build_index(paths, load_graph(paths.graph))
     assert index_tables(paths.index) == from_fold

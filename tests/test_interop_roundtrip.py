@@ -66,6 +66,9 @@ def test_statuses_follow_the_runs(store: Path) -> None:
         ident(DAILY): "fresh",
         ident(WEEKLY): "in_progress",  # START without completion
         ident(EXPORT): "failed",  # ABORT
+        # The two sources were only ever inputs: external artifacts, status unknown.
+        "postgres://db.example.com:5432/shop.public.customers": "unknown",
+        "postgres://db.example.com:5432/shop.public.orders": "unknown",
     }
     assert built[ident(CLEAN)]["version"] == "v2"
     assert built[ident(DAILY)]["provenance"]["workflow"] == "dbt"

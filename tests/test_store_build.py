@@ -105,7 +105,13 @@ def test_staleness_propagates_downstream_with_reason_chains(tmp_path: Path) -> N
             artifact("raw", 4, version="v2"),
         ],
     )
-    assert statuses(paths) == {"raw": "fresh", "clean": "stale", "report": "stale", "other": "fresh"}
+    assert statuses(paths) == {
+        "raw": "fresh",
+        "clean": "stale",
+        "report": "stale",
+        "other": "fresh",
+        "side": "unknown",  # never recorded: an external artifact
+    }
     reasons = stale_artifacts(paths)
     assert [r.to_json() for r in reasons] == [
         {
@@ -129,7 +135,7 @@ def test_staleness_propagates_downstream_with_reason_chains(tmp_path: Path) -> N
     ]
     # Rebuilding the consumers makes them fresh again.
     write_store(tmp_path, [artifact("clean", 5, ["raw"]), artifact("report", 6, ["clean"])])
-    assert set(statuses(paths).values()) == {"fresh"}
+    assert {s for a, s in statuses(paths).items() if a != "side"} == {"fresh"}
     assert stale_artifacts(paths) == []
 
 
@@ -262,6 +268,7 @@ def test_diff_lists_added_removed_modified_and_edges(tmp_path: Path) -> None:
                 {"artifact": "b", "from_version": "1", "to_version": "2"},
             ],
             "dropped": [],
+            "status_changed": [],
         },
         "edges": {"added": [{"source": "c", "target": "b"}], "removed": [{"source": "a", "target": "b"}]},
     }
@@ -301,7 +308,11 @@ def reference_fold(events: list[tuple[str, int, list[str]]], until: int) -> dict
             for i in inputs
         )
 
-    return {aid: (value[2], is_stale(aid, frozenset({aid}))) for aid, value in latest.items()}
+    folded = {aid: (value[2], is_stale(aid, frozenset({aid}))) for aid, value in latest.items()}
+    for value in latest.values():  # inputs never recorded are external artifacts, never stale
+        for source in value[2]:
+            folded.setdefault(source, ([], False))
+    return folded
 
 
 @settings(max_examples=60, deadline=None)

@@ -65,12 +65,15 @@ def test_record_appends_the_same_event_as_record_artifact(tmp_path: Path) -> Non
     printed = orjson.loads(result.stdout)
     [logged] = [orjson.loads(line) for line in (tmp_path / "events.jsonl").read_bytes().splitlines()]
     assert printed == logged
+    from lineage_cli.bookkeeping import auto_provenance
     from lineage_cli.recorder import artifact_event
 
+    auto = auto_provenance()  # the shell leaves these unset, so they are filled in, as in Python
     expected = artifact_event(
         "report", inputs=["a", "b"], workflow="nightly", stage="render", agent="ci", version="7",
         transformation="join", transformation_type="merged",
-        metadata={"rows": 1200, "owner": "data-team", "ok": True},
+        metadata={"rows": 1200, "owner": "data-team", "ok": True, **auto.metadata()},
+        environment=auto.environment,
     )  # fmt: skip
     ignore = {"event_id", "time", "lineage_id"}
     assert {k: v for k, v in logged.items() if k not in ignore} == {
@@ -149,8 +152,9 @@ def test_a_naive_timestamp_is_rejected_with_exit_2(tmp_path: Path) -> None:
     result = invoke("at", "2026-01-01T00:05:00", "--store", str(tmp_path))
     assert result.exit_code == 2
     assert result.stderr.startswith("error: TIMESTAMP '2026-01-01T00:05:00' has no timezone")
-    bad = invoke("diff", "yesterday", at(1), "--store", str(tmp_path))
-    assert bad.exit_code == 2 and "T1 'yesterday' is not an ISO-8601 timestamp" in bad.stderr
+    bad = invoke("diff", "the day before", at(1), "--store", str(tmp_path))
+    assert bad.exit_code == 2 and "T1 'the day before' is not an ISO-8601 timestamp" in bad.stderr
+    assert "'3d ago'" in bad.stderr  # the hint lists every accepted form
 
 
 def test_time_travel_without_a_log_says_what_to_do(tmp_path: Path) -> None:
@@ -181,7 +185,11 @@ def test_diff(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     check_golden("diff.json", result.stdout)
     plain = invoke("diff", at(5), at(20), "--store", str(tmp_path))
-    assert plain.stdout == "+ model.pkl\n~ raw.csv v1 -> v2\n+ clean.parquet -> model.pkl\n"
+    assert plain.stdout == (
+        "+ model.pkl\n~ raw.csv v1 -> v2\n"
+        "! clean.parquet fresh -> stale\n! report.html fresh -> stale\n"  # status changes too
+        "+ clean.parquet -> model.pkl\n"
+    )
 
 
 def test_a_bad_line_is_reported_once_by_diff_and_at(tmp_path: Path) -> None:

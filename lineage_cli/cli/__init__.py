@@ -9,6 +9,7 @@ startup.guard()  # importing the commands takes a while: a Ctrl-C then is one li
 from lineage_cli.cli import (  # noqa: E402, F401  (importing a module registers its commands)
     export,
     importing,
+    project,
     query,
     serve,
     store,

@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 from lineage_cli import __version__
 from lineage_cli.cli import startup
 from lineage_cli.cli.exitcodes import exit_code_for
+from lineage_cli.cli.options import GraphOpt, StoreOpt
 from lineage_cli.cli.output import error
 from lineage_cli.errors import LineageError
 
@@ -65,11 +66,36 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _defaults_for(group: Any, ctx: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """A Click ``default_map`` giving ``values`` to every subcommand (and sub-subcommand)."""
+    defaults: dict[str, Any] = {}
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        if hasattr(command, "list_commands"):
+            defaults[name] = _defaults_for(command, ctx, values)
+        else:
+            defaults[name] = {key: value for key, value in values.items() if value is not None}
+    return defaults
+
+
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = False,
+    store: StoreOpt = None,
+    graph: GraphOpt = None,
 ) -> None:
     """Record where every artifact came from, and answer questions about it."""
+    from lineage_cli.store.discovery import find_project
+
+    # `lineage --store DIR stale` means `lineage stale --store DIR`; a project file's critical
+    # file is the default of `impact --critical`. Options given after the subcommand still win.
+    project = find_project()
+    critical = project.settings.get("critical") if project else None
+    if store is None and graph is None and critical is None:
+        return
+    values = {"store": store, "graph": graph, "graph_file": graph, "critical": critical}
+    ctx.default_map = _defaults_for(ctx.command, ctx, values)

@@ -15,6 +15,8 @@ class ExitCode(IntEnum):
     OK = 0
     NEGATIVE = 1
     USAGE = 2
+    NOT_EXECUTABLE = 126
+    NOT_FOUND = 127
     INTERRUPTED = 130
     BROKEN_PIPE = 141
 
@@ -23,11 +25,17 @@ EXIT_CODE_TABLE: dict[ExitCode, str] = {
     ExitCode.OK: "Success.",
     ExitCode.NEGATIVE: (
         "A negative answer that scripts test for: no path, critical artifacts affected under "
-        "`--fail-on-critical`, validation errors, stale artifacts."
+        "`--fail-on-critical`, validation errors, stale artifacts, and `status` finding what "
+        "`--fail-on` names (stale, failed or in-progress artifacts by default)."
     ),
     ExitCode.USAGE: (
         "Usage error or bad input: unknown option, missing or malformed file, "
         "unknown artifact id (close matches are suggested), naive timestamp."
+    ),
+    ExitCode.NOT_EXECUTABLE: "`lineage run`: the command cannot be executed (as in a shell).",
+    ExitCode.NOT_FOUND: (
+        "`lineage run`: the command was not found (as in a shell). Otherwise `lineage run` exits "
+        "with its command's own status."
     ),
     ExitCode.INTERRUPTED: "Interrupted (Ctrl-C).",
     ExitCode.BROKEN_PIPE: "The reader of stdout went away (for example `| head`); output was cut short.",

@@ -9,7 +9,7 @@ import typer
 
 from lineage_cli.cli.app import app
 from lineage_cli.cli.options import AsOfOpt, GraphOpt, StoreOpt, parse_as_of
-from lineage_cli.cli.output import warn
+from lineage_cli.cli.output import warn, warn_unbuilt
 from lineage_cli.errors import UsageError
 from lineage_cli.export import FORMATS, get_exporter
 from lineage_cli.export.base import GroupBy
@@ -104,6 +104,9 @@ def export(
     """
     from lineage_cli.export.run import ExportRequest, export_graph
     from lineage_cli.source import open_lineage_graph
+    from lineage_cli.store.discovery import find_project
+
+    project = find_project()
 
     request = ExportRequest(
         format=format,
@@ -113,18 +116,21 @@ def export(
         depth=depth,
         max_nodes=max_nodes,
         columns=columns,
+        picture_max_nodes=project.settings.get("max_nodes") if project else None,
     )
     to_stdout = output is None or output == "-"
     if to_stdout and get_exporter(format).binary and sys.stdout.isatty():
         raise UsageError(
             f"{format.upper()} is binary and stdout is a terminal: pass --output FILE, or pipe it."
         )
+    moment = parse_as_of(as_of, store)
     if format == "html":  # the page also shows the store's builds and stale reasons
         from lineage_cli.export.html import export_page
 
-        result = export_page(graph_file, store, parse_as_of(as_of), request)
+        result = export_page(graph_file, store, moment, request)
     else:
-        result = export_graph(open_lineage_graph(graph_file, store, parse_as_of(as_of)), request)
+        graph = open_lineage_graph(graph_file, store, moment, on_pending=warn_unbuilt)
+        result = export_graph(graph, request)
     if result.cut is not None:
         warn(result.cut.message(root=root))
     if to_stdout:

@@ -7,16 +7,13 @@ from typing import Annotated
 
 import typer
 
-from lineage_cli.model import parse_timestamp
-
-__all__ = ["AsOfOpt", "GraphOpt", "JsonOpt", "StoreOpt", "parse_as_of"]
+__all__ = ["AsOfOpt", "GraphOpt", "JsonOpt", "StoreOpt", "parse_as_of", "parse_time"]
 
 GraphOpt = Annotated[
     str | None,
     typer.Option(
         "--graph",
         "-g",
-        envvar="LINEAGE_GRAPH",
         metavar="FILE",
         help="Lineage file to read ('-' for stdin). Default: $LINEAGE_GRAPH, else STORE/lineage.json.",
         show_default=False,
@@ -27,9 +24,8 @@ StoreOpt = Annotated[
     typer.Option(
         "--store",
         "-s",
-        envvar="LINEAGE_STORE",
         metavar="DIR",
-        help="Store directory. Default: $LINEAGE_STORE, else .lineage/.",
+        help="Store directory. Default: $LINEAGE_STORE, the project file, or the nearest .lineage/ up.",
         show_default=False,
     ),
 ]
@@ -42,12 +38,23 @@ AsOfOpt = Annotated[
     typer.Option(
         "--as-of",
         metavar="TIMESTAMP",
-        help="Answer from the store as it was at this ISO-8601 time (Z or offset, or a date).",
+        help="Answer from the store as it was then: ISO-8601, a snapshot number, now, 2h, '3d ago'.",
         show_default=False,
     ),
 ]
 
 
-def parse_as_of(text: str | None) -> datetime | None:
-    """Parse an ``--as-of`` value (``None`` passes through)."""
-    return None if text is None else parse_timestamp(text, what="--as-of")
+def parse_time(text: str, store: str | None, what: str) -> datetime:
+    """Read a time argument (see :mod:`lineage_cli.timeargs`); say on stderr how it was taken."""
+    from lineage_cli.store.layout import resolve_store
+    from lineage_cli.timeargs import resolve_time
+
+    resolved = resolve_time(text, resolve_store(store), what=what)
+    if resolved.taken_as is not None:
+        typer.echo(f"{what} {resolved.taken_as}", err=True)
+    return resolved.moment
+
+
+def parse_as_of(text: str | None, store: str | None = None) -> datetime | None:
+    """Read an ``--as-of`` value (``None`` passes through)."""
+    return None if text is None else parse_time(text, store, "--as-of")

@@ -24,6 +24,7 @@ __all__ = [
     "print_json",
     "table",
     "warn",
+    "warn_unbuilt",
 ]
 
 
@@ -104,6 +105,12 @@ def print_ids(ids: Iterable[str]) -> None:
 def warn(message: str) -> None:
     """Print a warning to stderr."""
     typer.echo(f"warning: {message}", err=True)
+
+
+def warn_unbuilt(count: int) -> None:
+    """Say once that the answer misses events not built yet (see ``store.freshness``)."""
+    events = "event is" if count == 1 else "events are"
+    warn(f"{count:,} {events} not built yet, so this answer is from the last build; run `lineage build`.")
 
 
 def info(message: str) -> None:

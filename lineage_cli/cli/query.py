@@ -40,8 +40,8 @@ DepthOpt = Annotated[
 
 def _open(graph: str | None, store: str | None, as_of: str | None, *ids: str) -> GraphView:
     """The graph to query; the column graph when an id is a column (``ARTIFACT#COLUMN``)."""
-    moment = parse_as_of(as_of)
-    view = open_graph(graph, store, moment)
+    moment = parse_as_of(as_of, store)
+    view = open_graph(graph, store, moment, on_pending=output.warn_unbuilt)
     if ids and looks_like_column(view, ids):
         from lineage_cli.columns import column_graph
         from lineage_cli.graph import LineageGraph

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
@@ -18,6 +19,15 @@ from lineage_cli.store.layout import resolve_store
 
 if TYPE_CHECKING:
     from lineage_cli.store.events import LogProblem
+
+
+class FlowStatus(StrEnum):
+    """The states `lineage record --status` can give a step."""
+
+    IN_PROGRESS = "in_progress"
+    FAILED = "failed"
+    COMPLETED = "completed"
+
 
 SkipBadOpt = Annotated[
     bool,
@@ -94,15 +104,37 @@ def record(
     ] = None,
     tool: Annotated[str | None, typer.Option("--tool", help="Tool or command used.")] = None,
     environment: Annotated[str | None, typer.Option("--environment", help="Execution environment.")] = None,
+    hash_content: Annotated[
+        bool, typer.Option("--hash", help="Hash the file or directory: its SHA-256 becomes the version.")
+    ] = False,
+    status: Annotated[
+        FlowStatus | None,
+        typer.Option(
+            "--status",
+            help="Also record the step state: in_progress, failed, or completed (ends in_progress).",
+            show_default=False,
+        ),
+    ] = None,
+    error_text: Annotated[
+        str | None, typer.Option("--error", metavar="TEXT", help="With --status failed: what went wrong.")
+    ] = None,
     store: StoreOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Append an artifact record to the store's event log (the same event as `record_artifact`)."""
     from lineage_cli.recorder import record_to_store
+    from lineage_cli.store.discovery import discover_store
 
+    if error_text is not None and status is not FlowStatus.FAILED:
+        raise UsageError("--error goes with --status failed.")
     event = record_to_store(
         resolve_store(store),
         artifact,
+        root=discover_store(store).root,
+        hash=hash_content,
+        provenance=True,
+        status=status.value if status is not None else None,
+        error=error_text,
         inputs=inputs or [],
         workflow=workflow,
         stage=stage,
@@ -119,7 +151,8 @@ def record(
     if json:
         output.print_json(event)
     else:
-        output.info(f"recorded {artifact} ({event['event_id']})")
+        state = f", {status.value}" if status is not None else ""
+        output.info(f"recorded {event['artifact_id']} ({event['event_id']}{state})")
 
 
 @app.command()
@@ -162,7 +195,7 @@ def stale(
     from lineage_cli.staleness import stale_artifacts
 
     reasons = stale_artifacts(
-        resolve_store(store), as_of=parse_as_of(as_of), skip_bad=skip_bad, on_problem=report_problem
+        resolve_store(store), as_of=parse_as_of(as_of, store), skip_bad=skip_bad, on_problem=report_problem
     )
     if json:
         output.print_json({"stale": [r.to_json() for r in reasons]})

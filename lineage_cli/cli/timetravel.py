@@ -9,20 +9,17 @@ import typer
 
 from lineage_cli.cli import output
 from lineage_cli.cli.app import app
-from lineage_cli.cli.options import JsonOpt, StoreOpt
+from lineage_cli.cli.options import JsonOpt, StoreOpt, parse_time
 from lineage_cli.cli.store import SkipBadOpt, report_problem
 from lineage_cli.errors import UsageError
-from lineage_cli.model import parse_timestamp
+from lineage_cli.model import format_timestamp, utc_now
 from lineage_cli.store.layout import resolve_store
 
-TimeArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="TIMESTAMP",
-        help="ISO-8601 with Z or an offset (2026-01-31T12:00:00Z), or a bare date (midnight UTC).",
-        show_default=False,
-    ),
-]
+_TIME_HELP = (
+    "ISO-8601 with Z or an offset (2026-01-31T12:00:00Z) or a bare date (midnight UTC); a snapshot "
+    "number (3); now; 2h, 90m, '3d ago', yesterday."
+)
+TimeArg = Annotated[str, typer.Argument(metavar="TIMESTAMP", help=_TIME_HELP, show_default=False)]
 
 
 @app.command()
@@ -41,8 +38,18 @@ def at(
 
     if json and out not in (None, "-"):
         raise UsageError("Use --json or --output FILE, not both.", hint="--output - prints the JSON too.")
-    moment = parse_timestamp(timestamp, what="TIMESTAMP")
-    document = document_at(resolve_store(store), moment, skip_bad=skip_bad, on_problem=report_problem)
+    from lineage_cli.timetravel import first_event_time
+
+    paths = resolve_store(store)
+    moment = parse_time(timestamp, store, "TIMESTAMP")
+    document = document_at(paths, moment, skip_bad=skip_bad, on_problem=report_problem)
+    if not document["nodes"]:
+        first = first_event_time(paths)
+        if first is not None and first > moment:
+            output.info(
+                f"{format_timestamp(moment)} is before the first event ({format_timestamp(first)}): "
+                "nothing had been recorded yet."
+            )
     if json or out == "-":
         output.print_json(document)
     elif out is not None:
@@ -81,18 +88,21 @@ def at(
 @app.command()
 def diff(
     start: TimeArg,
-    end: TimeArg,
+    end: Annotated[
+        str | None,
+        typer.Argument(metavar="[TIMESTAMP]", help="The later moment (default: now).", show_default=False),
+    ] = None,
     skip_bad: SkipBadOpt = False,
     store: StoreOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """What changed between two moments: artifacts added, removed, modified; edges added, removed."""
+    """What changed between two moments (or one and now): artifacts, statuses and edges."""
     from lineage_cli.timetravel import diff as diff_graphs
 
     result = diff_graphs(
         resolve_store(store),
-        parse_timestamp(start, what="T1"),
-        parse_timestamp(end, what="T2"),
+        parse_time(start, store, "T1"),
+        parse_time(end, store, "T2") if end is not None else utc_now(),
         skip_bad=skip_bad,
         on_problem=report_problem,
     )
@@ -104,13 +114,14 @@ def diff(
     lines += [f"- {a}" for a in result.removed]
     lines += [f"~ {a} {v1} -> {v2}" for a, v1, v2 in result.modified]
     lines += [f"x {a} dropped" for a in result.dropped]
+    lines += [f"! {a} {s1} -> {s2}" for a, s1, s2 in result.status_changed]
     lines += [f"+ {s} -> {t}" for s, t in result.edges_added]
     lines += [f"- {s} -> {t}" for s, t in result.edges_removed]
     if output.is_terminal():
         from rich.text import Text
 
         console = output.console()
-        styles = {"+": "green", "-": "red", "~": "yellow", "x": "red"}
+        styles = {"+": "green", "-": "red", "~": "yellow", "x": "red", "!": "magenta"}
         for line in lines:
             console.print(Text(line, style=styles[line[0]]))
         if result.empty:

@@ -61,7 +61,7 @@ def view(
         depth=depth,
         max_nodes=0,
     )
-    result = export_page(graph_file, store, parse_as_of(as_of), request)
+    result = export_page(graph_file, store, parse_as_of(as_of, store), request)
     path = Path(tempfile.mkdtemp(prefix="lineage-view-")) / "lineage.html"
     write_atomic(path, result.data)
     print(path)

@@ -107,8 +107,8 @@ def _runs(graph: LineageGraph) -> list[_Run]:
     runs: dict[str, _Run] = {}
     for artifact_id in graph.artifact_ids():
         node = graph.node(artifact_id)
-        if node is None:
-            continue
+        if node is None or node.metadata.get("external") is True:
+            continue  # only an input: no run produced it
         kept_run = _ol(node).get("runId")
         flow = node.metadata.get("lineage_id")  # set by `lineage build`: the recording flow
         if _is_uuid(kept_run):

@@ -96,8 +96,8 @@ def prov_document(graph: LineageGraph) -> dict[str, Any]:
         node = graph.node(artifact_id)
         entity = f"artifact:{_local(artifact_id)}"
         entities[entity] = _entity(artifact_id, node)
-        if node is None:
-            continue  # only an edge endpoint: nothing is known about how it was made
+        if node is None or node.metadata.get("external") is True:
+            continue  # only an input (external): nothing is known about how it was made
         activity = f"production:{_local(artifact_id)}"
         activities[activity] = _activity(node)
         generated[f"_:wgb{len(generated) + 1}"] = {

@@ -22,8 +22,9 @@ anyway. Data formats (JSON) are not cut unless ``--max-nodes`` is given."""
 class ExportRequest:
     """What to export and how.
 
-    ``max_nodes`` is ``None`` for the format's default (``DEFAULT_MAX_NODES`` for pictures,
-    no limit for data) and ``0`` for no limit.
+    ``max_nodes`` is ``None`` for the format's default (``picture_max_nodes``, else
+    ``DEFAULT_MAX_NODES``, for pictures; no limit for data) and ``0`` for no limit.
+    ``picture_max_nodes`` is the project file's picture limit.
     """
 
     format: str
@@ -33,6 +34,7 @@ class ExportRequest:
     depth: int | None = None
     max_nodes: int | None = None
     columns: bool = False
+    picture_max_nodes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +68,8 @@ def export_graph(graph: LineageGraph, request: ExportRequest) -> ExportResult:
     exporter = get_exporter(request.format)
     picture = bool(getattr(exporter, "picture", False))
     if request.max_nodes is None:
-        max_nodes = DEFAULT_MAX_NODES if picture else None
+        default = DEFAULT_MAX_NODES if request.picture_max_nodes is None else request.picture_max_nodes
+        max_nodes = (default or None) if picture else None
     else:
         max_nodes = request.max_nodes or None
     options = ExportOptions(group_by=request.group_by, columns=request.columns)

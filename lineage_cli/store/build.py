@@ -19,7 +19,9 @@ Rules (see README, "The store"):
 - status: FAILED when the flow that produced it (its ``lineage_id``) failed, IN_PROGRESS
   when that flow started and has not finished, UNKNOWN when it was skipped, DROPPED when its
   record says so (metadata ``lifecycleStateChange`` ``DROP``), STALE when an input, directly or
-  further upstream, was re-produced (as a different version) after it was built, FRESH otherwise.
+  further upstream, was re-produced (as a different version) after it was built, FRESH otherwise;
+- an input that was never recorded becomes an artifact marked external (``metadata.external``),
+  status UNKNOWN, so every built file validates.
 """
 
 from __future__ import annotations
@@ -162,6 +164,9 @@ class Fold:
     log_bytes: int
     last_event_time: str | None
     stale: dict[str, StaleReason] = field(default_factory=dict)
+    flows: dict[str, tuple[datetime, ArtifactStatus, str | None, str]] = field(default_factory=dict)
+    """Each flow's state and when it was reached (started, completed or failed), with its error
+    and the id of the event that set it (ties on time are broken by it)."""
 
     def document(self, built_at: datetime) -> dict[str, Any]:
         """The lineage-file document for this fold."""
@@ -195,7 +200,10 @@ def require_log(paths: StorePaths) -> None:
         raise LineageFileError(
             str(paths.events),
             "no such file, so there is nothing to build or travel in",
-            hint="Record events first (record_artifact or `lineage record`), or pass --store DIR.",
+            hint=(
+                "Record events first (record_artifact, `lineage record` or `lineage run`), create a "
+                "store with `lineage init`, or pass --store DIR."
+            ),
         )
 
 
@@ -532,6 +540,7 @@ class _Folder:
                             "metadata": {},
                         }
                     )
+        _add_external(nodes)
         return Fold(
             nodes=nodes,
             edges=edges,
@@ -541,7 +550,35 @@ class _Folder:
             log_bytes=log_bytes,
             last_event_time=format_timestamp(self.last_time) if self.last_time else None,
             stale=stale,
+            flows=flows,
         )
+
+
+def _add_external(nodes: dict[str, dict[str, Any]]) -> None:
+    """Make every input that was never recorded an artifact, marked external, so the file validates.
+
+    The log says nothing about who made a source table or a config file, so its status is
+    unknown and its provenance empty; it is first seen when its first consumer was recorded.
+    """
+    first_seen: dict[str, tuple[datetime, str]] = {}
+    for node in nodes.values():
+        external = [source for source in node["inputs"] if source not in nodes]
+        if not external:
+            continue
+        text = node["provenance"]["timestamp"]
+        when = (datetime.fromisoformat(text), text)
+        for source in external:
+            if source not in first_seen or when < first_seen[source]:
+                first_seen[source] = when
+    for source in sorted(first_seen):  # sorted: the file does not depend on the order of the log
+        nodes[source] = {
+            "version": "",
+            "status": ArtifactStatus.UNKNOWN.value,
+            "provenance": {"agent": "", "workflow": "", "stage": "", "timestamp": first_seen[source][1]},
+            "inputs": [],
+            "transformation": "",
+            "metadata": {"external": True},
+        }
 
 
 def fold_log(
@@ -707,8 +744,8 @@ def build_store(
     >>> store = StorePaths(Path(tempfile.mkdtemp()))
     >>> _ = record_to_store(store, "report", inputs=["table"])
     >>> result = build_store(store)
-    >>> result.artifacts, result.edges, result.snapshot["number"]
-    (1, 1, 1)
+    >>> result.artifacts, result.edges, result.snapshot["number"]  # 'table' is external
+    (2, 1, 1)
     >>> build_store(store).snapshot is None   # nothing changed: no new snapshot
     True
     """
@@ -728,6 +765,9 @@ def build_store(
         write_atomic(target, data)
         if target == paths.graph:
             _index_store(paths, fold, built_at, progress)
+            from lineage_cli.store.freshness import mark_built
+
+            mark_built(paths, fold.log_bytes, fold.events, built_at)
         snapshot = record_snapshot(paths, fold, built_at, digest, data, log_tail)
         result = BuildResult(
             output=target,

@@ -6,10 +6,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DEFAULT_STORE", "STORE_ENV", "StorePaths", "resolve_store"]
+from lineage_cli.store.discovery import DEFAULT_STORE, STORE_ENV, discover_store
 
-DEFAULT_STORE = ".lineage"
-STORE_ENV = "LINEAGE_STORE"
+__all__ = ["DEFAULT_STORE", "STORE_ENV", "StorePaths", "resolve_store"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,18 +39,24 @@ class StorePaths:
         return self.root / "snapshots"
 
     @property
+    def built(self) -> Path:
+        """How much of the log the last ``lineage build`` folded (for queries to notice newer events)."""
+        return self.root / "built.json"
+
+    @property
     def index(self) -> Path:
         """The query index built beside ``lineage.json``."""
         return self.root / "index.sqlite"
 
 
 def resolve_store(explicit: str | os.PathLike[str] | None = None) -> StorePaths:
-    """The store directory: ``explicit``, else ``$LINEAGE_STORE``, else ``.lineage/``.
+    """The store directory: ``explicit``, else where :func:`.discovery.discover_store` finds it.
+
+    This is the one entry point the rest of the code calls to turn a location into a store.
 
     Examples
     --------
     >>> resolve_store("/tmp/x").root.as_posix()
     '/tmp/x'
     """
-    chosen = explicit or os.environ.get(STORE_ENV) or DEFAULT_STORE
-    return StorePaths(Path(chosen))
+    return StorePaths(Path(discover_store(explicit).location))
