@@ -17,13 +17,17 @@ from lineage_cli.cli.options import AsOfOpt, GraphOpt, JsonOpt, StoreOpt, parse_
 from lineage_cli.errors import UsageError
 from lineage_cli.graph import GraphView, node_to_document
 from lineage_cli.model import format_timestamp
+from lineage_cli.names import resolve_all
 from lineage_cli.source import open_graph
 
 if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-IdArg = Annotated[str, typer.Argument(metavar="ID", help="Artifact id.", show_default=False)]
+IdArg = Annotated[
+    str,
+    typer.Argument(metavar="ID", help="Artifact id or a unique short name (its end).", show_default=False),
+]
 DepthOpt = Annotated[
     int | None,
     typer.Option(
@@ -39,6 +43,14 @@ DepthOpt = Annotated[
 
 def _open(graph: str | None, store: str | None, as_of: str | None) -> GraphView:
     return open_graph(graph, store, parse_as_of(as_of))
+
+
+def _open_named(
+    graph: str | None, store: str | None, as_of: str | None, *names: str
+) -> tuple[GraphView, list[str]]:
+    """The graph, and each artifact name resolved to its id: where short names are accepted."""
+    view = _open(graph, store, as_of)
+    return view, resolve_all(view, names)
 
 
 def _text(value: str, style: str = "") -> Text:
@@ -146,7 +158,8 @@ def provenance_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Where an artifact came from: its record, its parents (with edge types) and its children."""
-    document = _provenance_document(queries.provenance(_open(graph, store, as_of), artifact))
+    view, (artifact,) = _open_named(graph, store, as_of, artifact)
+    document = _provenance_document(queries.provenance(view, artifact))
     if as_json:
         output.print_json(document)
     elif output.is_terminal():
@@ -196,7 +209,8 @@ def _walk_command(
     as_of: str | None,
     as_json: bool,
 ) -> None:
-    tree = queries.walk_tree(_open(graph, store, as_of), artifact, direction, depth)
+    view, (artifact,) = _open_named(graph, store, as_of, artifact)
+    tree = queries.walk_tree(view, artifact, direction, depth)
     found = sorted(aid for aid, parent in tree.items() if parent is not None)
     if as_json:
         output.print_json({"artifact": artifact, "depth": depth, key: found})
@@ -252,7 +266,7 @@ def path_command(
 
     Exits 1 when there is no path.
     """
-    view = _open(graph, store, as_of)
+    view, (from_id, to_id) = _open_named(graph, store, as_of, from_id, to_id)
     path = queries.shortest_path(view, from_id, to_id, directed=directed)
     if as_json:
         output.print_json(
@@ -290,7 +304,8 @@ def common_ancestors_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Artifacts upstream of both A and B; the lowest ones (nearest to A and B) are marked."""
-    result = queries.common_ancestry(_open(graph, store, as_of), a, b)
+    view, (a, b) = _open_named(graph, store, as_of, a, b)
+    result = queries.common_ancestry(view, a, b)
     if as_json:
         output.print_json({"a": a, "b": b, "common_ancestors": result.common, "lowest": result.lowest})
     elif output.is_terminal():
@@ -376,7 +391,7 @@ def impact_command(
     if fail_on_critical and critical is None:
         raise UsageError("--fail-on-critical needs --critical FILE naming the critical artifacts.")
     critical_ids = queries.read_critical_ids(critical) if critical is not None else None
-    view = _open(graph, store, as_of)
+    view, (artifact,) = _open_named(graph, store, as_of, artifact)
     report = queries.analyze_impact(view, artifact, critical_ids)
     if report.unknown_critical:
         count = len(report.unknown_critical)

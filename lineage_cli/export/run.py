@@ -8,6 +8,7 @@ from lineage_cli.export import get_exporter
 from lineage_cli.export.base import ExportOptions, Fitted, GroupBy
 from lineage_cli.export.select import Cut, select
 from lineage_cli.graph import LineageGraph
+from lineage_cli.names import resolve
 from lineage_cli.queries import Direction
 
 __all__ = ["DEFAULT_MAX_NODES", "ExportRequest", "ExportResult", "export_graph"]
@@ -73,9 +74,10 @@ def export_graph(graph: LineageGraph, request: ExportRequest) -> ExportResult:
     if isinstance(exporter, Fitted):
         count = len(graph.artifact_ids()) if max_nodes is None else max_nodes
         budget = exporter.budget(graph, options, count)
+    root = None if request.root is None else resolve(graph, request.root)
     chosen = select(
         graph,
-        root=request.root,
+        root=root,
         direction=request.direction,
         depth=request.depth,
         max_nodes=max_nodes,
