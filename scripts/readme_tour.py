@@ -41,6 +41,27 @@ TOUR: list[Stop] = [
         ("lineage --help",),
     ),
     Stop(
+        "lineage ls",
+        "Lists what a selector picks (see [Selecting artifacts](#selecting-artifacts) for the whole "
+        "language): `a+,+b` is everything on the paths from a to b; a short name such as "
+        "`stg_erp__orders` stands for the one id that ends with it. A table on a terminal, sorted "
+        "ids when piped; `--json` and `--count` too.",
+        (
+            "lineage ls 'stg_erp__orders+,+rpt_board_kpis_monthly' -g sample_graphs/warehouse-etl.json",
+            "lineage ls '1+fct_orders,workflow:shared*' 'status:failed' --exclude dim_date "
+            "-g sample_graphs/warehouse-etl.json",
+            "lineage ls 'tag:*' 'kind:postgres' --count -g sample_graphs/warehouse-etl.json",
+        ),
+    ),
+    Stop(
+        "",
+        "A short name that fits several ids lists them; a syntax error points at its column. Both exit 2.",
+        (
+            "lineage ls 'orders+' -g sample_graphs/warehouse-etl.json",
+            "lineage ls '+fct_orders,,dim_date' -g sample_graphs/warehouse-etl.json",
+        ),
+    ),
+    Stop(
         "lineage provenance",
         "Where an artifact came from: its record, then its parents and children with the edge "
         "types. Ids are URIs, paths or anything else; quote them for the shell.",

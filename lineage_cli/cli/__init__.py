@@ -9,13 +9,16 @@ startup.guard()  # importing the commands takes a while: a Ctrl-C then is one li
 from lineage_cli.cli import (  # noqa: E402, F401  (importing a module registers its commands)
     export,
     importing,
+    listing,
     query,
     store,
     timetravel,
     validate,
 )
 from lineage_cli.cli.app import app  # noqa: E402
+from lineage_cli.cli.examples import add_examples  # noqa: E402
 
+add_examples(app)
 startup.release()
 
 __all__ = ["app", "main"]
