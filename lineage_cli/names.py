@@ -296,18 +296,27 @@ def resolve_all(view: GraphView, names: Iterable[str]) -> list[str]:
     return [resolve(view, name) for name in names]
 
 
+def _extension(artifact_id: str, tail: str) -> bool:
+    """Whether ``tail`` is only a file name's extension (``csv`` of ``raw/orders.csv``): no label."""
+    if "/" not in artifact_id:
+        return False
+    name = artifact_id.rsplit("/", 1)[1]
+    return "." in name and tail == name.rsplit(".", 1)[1]
+
+
 def short_labels(ids: Sequence[str]) -> dict[str, str]:
     """For each id, its shortest suffix (on a separator) that no other id in ``ids`` shares.
 
-    An id with no unique shorter suffix keeps its whole self. So a label is also a short name
-    that :func:`resolve` accepts, when ``ids`` is the whole graph.
+    An id with no unique shorter suffix keeps its whole self; a file's extension alone is never
+    a label (``orders.csv``, not ``csv``). So a label is also a short name that :func:`resolve`
+    accepts, when ``ids`` is the whole graph.
 
     Examples
     --------
     >>> short_labels(["model.t.core__patient", "model.t.stg__patient", "seed.t.codes"]).values()
     dict_values(['core__patient', 'stg__patient', 'codes'])
     """
-    tails = {aid: suffixes(aid) for aid in ids}
+    tails = {aid: [tail for tail in suffixes(aid) if not _extension(aid, tail)] for aid in ids}
     taken: dict[str, int] = {}
     for aid, options in tails.items():
         for tail in {aid, *options}:

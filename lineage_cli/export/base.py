@@ -18,6 +18,10 @@ class ExportOptions:
     """Options an exporter may honour; selection (root, depth, max nodes) happens before export."""
 
     group_by: GroupBy = "workflow"
+    root: str | None = None
+    """The artifact the export was grown from: pictures highlight it."""
+    notes: tuple[str, ...] = ()
+    """Sentences for a picture's legend: what a limit cut, what ``--reduce`` dropped."""
 
 
 class Exporter(Protocol):
