@@ -214,17 +214,24 @@ def match_suffix(view: GraphView, suffix: str) -> list[str]:
 
 
 def match_glob(view: GraphView, pattern: str) -> list[str]:
-    """Sorted ids of ``view`` matching the glob ``pattern``.
+    """Sorted ids of ``view`` matching the glob ``pattern``; else those with a short name matching it.
 
     Examples
     --------
     >>> from lineage_cli.graph import LineageGraph
-    >>> match_glob(LineageGraph.from_pairs([("raw.orders", "stg.orders")]), "stg.*")
-    ['stg.orders']
+    >>> g = LineageGraph.from_pairs([("raw.orders", "stg.orders"), ("stg.orders", "m.rpt_orders")])
+    >>> match_glob(g, "stg.*"), match_glob(g, "rpt_*")
+    (['stg.orders'], ['m.rpt_orders'])
     """
     regex = glob_regex(pattern)
-    ids = view.ids_like(sql_glob(pattern)) if isinstance(view, NameLookup) else view.artifact_ids()
-    return [aid for aid in ids if regex.fullmatch(aid)]
+    lookup = view if isinstance(view, NameLookup) else None
+    ids = lookup.ids_like(sql_glob(pattern)) if lookup else view.artifact_ids()
+    found = [aid for aid in ids if regex.fullmatch(aid)]
+    if found or pattern.startswith("*"):
+        return found
+    # No whole id matches: the glob may be a short name's (`stg_*` for `model.tuva.stg_x`).
+    ids = lookup.ids_like("*" + sql_glob(pattern)) if lookup else ids
+    return [aid for aid in ids if any(regex.fullmatch(tail) for tail in suffixes(aid))]
 
 
 def close_matches(view: GraphView, name: str, limit: int = 3) -> list[str]:

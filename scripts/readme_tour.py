@@ -51,6 +51,8 @@ TOUR: list[Stop] = [
             "lineage ls '1+fct_orders,workflow:shared*' 'status:failed' --exclude dim_date "
             "-g sample_graphs/warehouse-etl.json",
             "lineage ls 'tag:*' 'kind:postgres' --count -g sample_graphs/warehouse-etl.json",
+            "lineage ls 'eligibility_seed+,+core__patient' --exclude 'data_quality__*' "
+            "-g real-graphs/dbt-tuva.json",
         ),
     ),
     Stop(
@@ -244,6 +246,18 @@ TOUR: list[Stop] = [
             "| dot -Tpng -o /tmp/warehouse.png",
         ),
     ),
+    Stop(
+        "",
+        "The file name chooses the format, and a `--format` that contradicts it is refused. "
+        "`--select` draws what a selector picks, `--reduce` leaves out edges implied by longer "
+        "paths, and a picture too large to read gets a warning naming what to do instead.",
+        (
+            "lineage export -g sample_graphs/warehouse-etl.json -o /tmp/warehouse.png --format mermaid",
+            "lineage export -g sample_graphs/warehouse-etl.json -o /tmp/finance.svg "
+            "--select '+rpt_board_kpis_monthly' --reduce",
+            "lineage export -g real-graphs/dbt-tuva.json -o /tmp/tuva.svg",
+        ),
+    ),
 ]
 
 
@@ -276,6 +290,11 @@ def workspace(root: Path) -> Path:
     """
     for name in ("sample_graphs", "examples"):
         (root / name).symlink_to(REPO / name, target_is_directory=True)
+    # The real dbt graphs beside the checkout (as tests/conftest.py finds them) are real-graphs/.
+    for base in (REPO.parent, *REPO.parent.parents):
+        if (base / "shared" / "real-graphs").is_dir():
+            (root / "real-graphs").symlink_to(base / "shared" / "real-graphs", target_is_directory=True)
+            break
     return root
 
 

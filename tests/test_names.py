@@ -72,6 +72,12 @@ def test_globs_single_star_stays_in_a_segment(tuva_view: GraphView, tuva: Lineag
     assert match_glob(_index(lake), "s3://lake/**") == ["s3://lake/a/b.csv", "s3://lake/c.csv"]
 
 
+def test_a_glob_no_whole_id_matches_is_tried_on_short_names(tuva_view: GraphView, tuva: LineageGraph) -> None:
+    expected = sorted(a for a in tuva.artifact_ids() if ".data_quality__" in a)
+    assert expected and match_glob(tuva_view, "data_quality__*") == expected
+    assert match_glob(tuva_view, "*data_quality__x*") == []
+
+
 def test_ids_with_sql_glob_characters_are_literal() -> None:
     graph = LineageGraph.from_pairs([("x[1]", "y%_"), ("x1", "y")])
     for view in (graph, _index(graph)):
