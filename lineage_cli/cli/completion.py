@@ -22,8 +22,14 @@ def complete_ids(ctx: Any, incomplete: str) -> list[str]:
         from lineage_cli.completion import completions
         from lineage_cli.source import open_graph
 
-        params = ctx.params
-        view = open_graph(params.get("graph") or params.get("graph_file"), params.get("store"))
+        # --graph/--store may be the command's own or given before it (on a parent context).
+        found: dict[str, Any] = {}
+        while ctx is not None:
+            for key, value in ctx.params.items():
+                found.setdefault(key, value)
+            ctx = ctx.parent
+        graph = found.get("graph") or found.get("graph_file")
+        view = open_graph(graph, found.get("store"))
         return completions(view, incomplete, LIMIT)
     except Exception:  # completion must never print a traceback into the user's shell
         return []

@@ -82,6 +82,8 @@ def ls_command(
 
     view = open_graph(graph, store, parse_as_of(as_of))
     ids = select_ids(view, selectors or [], exclude or [])
+    if not ids and (selectors or exclude):
+        output.info("No artifact matches the selection.")
     if count:
         print(len(ids))
     elif as_json:
