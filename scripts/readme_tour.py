@@ -46,6 +46,29 @@ TOUR: list[Stop] = [
         ("lineage --help",),
     ),
     Stop(
+        "lineage ls",
+        "Lists what a selector picks (see [Selecting artifacts](#selecting-artifacts) for the whole "
+        "language): `a+,+b` is everything on the paths from a to b; a short name such as "
+        "`stg_erp__orders` stands for the one id that ends with it. A table on a terminal, sorted "
+        "ids when piped; `--json` and `--count` too.",
+        (
+            "lineage ls 'stg_erp__orders+,+rpt_board_kpis_monthly' -g sample_graphs/warehouse-etl.json",
+            "lineage ls '1+fct_orders,workflow:shared*' 'status:failed' --exclude dim_date "
+            "-g sample_graphs/warehouse-etl.json",
+            "lineage ls 'tag:*' 'kind:postgres' --count -g sample_graphs/warehouse-etl.json",
+            "lineage ls 'eligibility_seed+,+core__patient' --exclude 'data_quality__*' "
+            "-g real-graphs/dbt-tuva.json",
+        ),
+    ),
+    Stop(
+        "",
+        "A short name that fits several ids lists them; a syntax error points at its column. Both exit 2.",
+        (
+            "lineage ls 'orders+' -g sample_graphs/warehouse-etl.json",
+            "lineage ls '+fct_orders,,dim_date' -g sample_graphs/warehouse-etl.json",
+        ),
+    ),
+    Stop(
         "lineage provenance",
         "Where an artifact came from: its record, then its parents and children with the edge "
         "types. Ids are URIs, paths or anything else; quote them for the shell.",
@@ -277,6 +300,18 @@ TOUR: list[Stop] = [
         ),
     ),
     Stop(
+        "",
+        "The file name chooses the format, and a `--format` that contradicts it is refused. "
+        "`--select` draws what a selector picks, `--reduce` leaves out edges implied by longer "
+        "paths, and a picture too large to read gets a warning naming what to do instead.",
+        (
+            "lineage export -g sample_graphs/warehouse-etl.json -o /tmp/warehouse.png --format mermaid",
+            "lineage export -g sample_graphs/warehouse-etl.json -o /tmp/finance.svg "
+            "--select '+rpt_board_kpis_monthly' --reduce",
+            "lineage export -g real-graphs/dbt-tuva.json -o /tmp/tuva.svg",
+        ),
+    ),
+    Stop(
         "lineage view",
         "Opens the graph as an interactive page in the browser, with the same selection options as "
         "`lineage export` (see [The interactive view](#the-interactive-view)). The page is "
@@ -359,6 +394,11 @@ def workspace(root: Path) -> Path:
     """
     for name in ("sample_graphs", "examples"):
         (root / name).symlink_to(REPO / name, target_is_directory=True)
+    # The real dbt graphs beside the checkout (as tests/conftest.py finds them) are real-graphs/.
+    for base in (REPO.parent, *REPO.parent.parents):
+        if (base / "shared" / "real-graphs").is_dir():
+            (root / "real-graphs").symlink_to(base / "shared" / "real-graphs", target_is_directory=True)
+            break
     return root
 
 

@@ -49,6 +49,8 @@ class DotParse:
     labels: dict[str, str]
     edge_labels: list[tuple[str, str, str]]
     clusters: list[str]
+    legend: list[str]
+    """Labels of the legend's boxes: statuses, then the notes."""
 
 
 _ESC = re.compile(r"\\(.)", re.DOTALL)
@@ -68,14 +70,20 @@ def parse_dot(text: bytes) -> DotParse:
     assert b"Warning" not in result.stderr and b"Error" not in result.stderr, result.stderr
     document = json.loads(result.stdout)
     objects = document.get("objects", [])
-    nodes = {o["_gvid"]: o for o in objects if not o["name"].startswith("cluster_")}
-    clusters = [decode_dot(o["label"]) for o in objects if o["name"].startswith("cluster_")]
+    legend = [decode_dot(o["label"]) for o in objects if o["name"].startswith("legend_")]
+    every_node = {o["_gvid"]: o for o in objects if not o["name"].startswith("cluster_")}
+    nodes = {gvid: o for gvid, o in every_node.items() if not o["name"].startswith("legend_")}
+    clusters = [
+        decode_dot(o["label"])
+        for o in objects
+        if o["name"].startswith("cluster_") and o["name"] != "cluster_legend"
+    ]
     labels = {o["name"]: decode_dot(o["label"]) for o in nodes.values()}
     edges = document.get("edges", [])
     edge_labels = [
         (nodes[e["tail"]]["name"], nodes[e["head"]]["name"], decode_dot(e.get("label", ""))) for e in edges
     ]
-    return DotParse(len(nodes), len(edges), labels, edge_labels, clusters)
+    return DotParse(len(nodes), len(edges), labels, edge_labels, clusters, legend)
 
 
 def dot_plain_counts(text: bytes) -> tuple[int, int]:
@@ -83,8 +91,18 @@ def dot_plain_counts(text: bytes) -> tuple[int, int]:
     dot = require_dot()
     result = subprocess.run([dot, "-Tplain"], input=text, capture_output=True, timeout=600)
     assert result.returncode == 0, result.stderr.decode(errors="replace")
-    kinds = [line.split(" ", 1)[0] for line in result.stdout.decode().splitlines()]
+    # The legend's boxes are not artifacts.
+    kinds = [
+        line.split(" ", 1)[0]
+        for line in result.stdout.decode().splitlines()
+        if not line.startswith("node legend_")
+    ]
     return kinds.count("node"), kinds.count("edge")
+
+
+def svg_counts(svg: bytes) -> tuple[int, int]:
+    """Artifact boxes (not the legend's) and edges drawn in an SVG."""
+    return svg.count(b'class="node"') - svg.count(b"<title>legend_"), svg.count(b'class="edge"')
 
 
 @dataclass

@@ -314,6 +314,7 @@ def test_graph_from_env_and_from_store(graph_file: Path, tmp_path: Path) -> None
 def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(output, "is_terminal", lambda: True)
     monkeypatch.setenv("COLUMNS", "160")
+    monkeypatch.setenv("LINES", "1000")  # taller than any output here: nothing is cut
 
 
 @pytest.mark.usefixtures("terminal")

@@ -14,7 +14,14 @@ from lineage_cli.cli import app
 from lineage_cli.export.run import ExportRequest, export_graph
 from lineage_cli.lineagefile import save_graph
 from tests.conftest import LINEAGE
-from tests.export_checks import dot_plain_counts, hostile_graph, parse_dot, require_dot, small_graph
+from tests.export_checks import (
+    dot_plain_counts,
+    hostile_graph,
+    parse_dot,
+    require_dot,
+    small_graph,
+    svg_counts,
+)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -51,7 +58,7 @@ def test_output_file_and_selection(graph_file: Path, tmp_path: Path) -> None:
     code, out, _ = run(*args, "--root", "clean:orders", "--upstream", "--depth", "1", "--group-by", "none")
     assert code == 0 and out == b""
     parsed = parse_dot(target.read_bytes())
-    assert sorted(parsed.labels.values()) == ["clean:orders", "raw/orders.csv"]
+    assert sorted(parsed.labels.values()) == ["orders", "orders.csv"]  # short names; ids in tooltips
     assert parsed.clusters == []
 
 
@@ -113,7 +120,7 @@ def test_installed_command_writes_png_and_svg_files(graph_file: Path, tmp_path: 
         )
         assert result.returncode == 0, result.stderr
     assert (tmp_path / "small.png").read_bytes().startswith(PNG_MAGIC)
-    assert (tmp_path / "small.svg").read_bytes().count(b'class="node"') == 5
+    assert svg_counts((tmp_path / "small.svg").read_bytes()) == (5, 4)
 
 
 def test_png_goes_down_a_pipe(graph_file: Path) -> None:
@@ -164,7 +171,7 @@ def test_missing_dot_says_how_to_install_it_and_dot_text_still_works(
 def test_output_file_gets_the_usual_permissions(graph_file: Path, tmp_path: Path) -> None:
     umask = os.umask(0o022)
     os.umask(umask)
-    target = tmp_path / "new.svg"
+    target = tmp_path / "new.dot"
     assert run("export", "-f", "dot", "-g", str(graph_file), "-o", str(target))[0] == 0
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # like `dot -o`, not mkstemp's 0600
     private = tmp_path / "private.dot"

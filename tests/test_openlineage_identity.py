@@ -111,7 +111,7 @@ def test_alias_of_is_one_method_on_the_graph_and_the_index(store: StorePaths) ->
     connection = sqlite3.connect(":memory:")
     write_rows(
         connection,
-        [(aid, json.dumps(node).encode()) for aid, node in document["nodes"].items()],
+        list(document["nodes"].items()),
         [],
         {},
         aliases=[(a, aid) for aid, node in document["nodes"].items() for a in node.get("aliases", ())],

@@ -9,6 +9,7 @@ startup.guard()  # importing the commands takes a while: a Ctrl-C then is one li
 from lineage_cli.cli import (  # noqa: E402, F401  (importing a module registers its commands)
     export,
     importing,
+    listing,
     project,
     query,
     serve,
@@ -18,7 +19,9 @@ from lineage_cli.cli import (  # noqa: E402, F401  (importing a module registers
     view,
 )
 from lineage_cli.cli.app import app  # noqa: E402
+from lineage_cli.cli.examples import add_examples  # noqa: E402
 
+add_examples(app)
 startup.release()
 
 __all__ = ["app", "main"]

@@ -7,7 +7,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from lineage_cli import __version__
 from lineage_cli.cli import startup
@@ -49,13 +49,24 @@ class LineageGroup(TyperGroup):
             raise typer.Exit(exit_code_for(exc)) from None
 
 
+_type_of = TyperOption.display_type_rich
+
+
+def _flag_type(self: TyperOption, ctx: Any) -> str | None:
+    # Typer's help shows a `<bool>` placeholder beside every flag, as if it took a value.
+    return None if self.is_flag else _type_of(self, ctx)
+
+
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
+
+
 app = typer.Typer(
     cls=LineageGroup,
     name="lineage",
     help="Record where every artifact came from, and answer questions about it.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

@@ -30,7 +30,8 @@ EXIT_CODE_TABLE: dict[ExitCode, str] = {
     ),
     ExitCode.USAGE: (
         "Usage error or bad input: unknown option, missing or malformed file, "
-        "unknown artifact id (close matches are suggested), naive timestamp."
+        "unknown artifact id (close matches are suggested), ambiguous short name (the candidates "
+        "are listed), selector syntax error (a caret marks the column), naive timestamp."
     ),
     ExitCode.NOT_EXECUTABLE: "`lineage run`: the command cannot be executed (as in a shell).",
     ExitCode.NOT_FOUND: (

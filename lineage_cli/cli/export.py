@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 
 from lineage_cli.cli.app import app
+from lineage_cli.cli.completion import complete_selector
+from lineage_cli.cli.listing import ExcludeOpt
 from lineage_cli.cli.options import AsOfOpt, GraphOpt, StoreOpt, parse_as_of
-from lineage_cli.cli.output import warn, warn_unbuilt
+from lineage_cli.cli.output import info, warn, warn_unbuilt
 from lineage_cli.errors import UsageError
 from lineage_cli.export import FORMATS, get_exporter
 from lineage_cli.export.base import GroupBy
@@ -40,14 +42,16 @@ def _group_by(value: str) -> GroupBy:
 @app.command("export")
 def export(
     format: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="Output format, one of: " + ", ".join(FORMATS) + ".",
+            help="Output format (default: the --output file's extension, .png .svg .dot .gv .mmd .json, "
+            "else mermaid), one of: " + ", ".join(FORMATS) + ".",
+            show_default=False,
         ),
-    ] = "mermaid",
+    ] = None,
     output: Annotated[
         str | None,
         typer.Option(
@@ -93,6 +97,29 @@ def export(
             "--columns", help="DOT, PNG, SVG: draw artifacts as records of their columns, with column edges."
         ),
     ] = False,
+    select_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--select",
+            metavar="SELECTOR",
+            help="Export only what this selects (as `lineage ls`; repeat for a union).",
+            show_default=False,
+            autocompletion=complete_selector,
+        ),
+    ] = None,
+    exclude: ExcludeOpt = None,
+    collapse: Annotated[
+        str | None,
+        typer.Option(
+            "--collapse",
+            metavar="KEY",
+            help="One box per workflow, stage or agent, with its count and status mix.",
+            show_default=False,
+        ),
+    ] = None,
+    reduce: Annotated[
+        bool, typer.Option("--reduce", help="Leave out edges implied by longer paths (transitive reduction).")
+    ] = False,
     graph_file: GraphOpt = None,
     store: StoreOpt = None,
     as_of: AsOfOpt = None,
@@ -102,12 +129,17 @@ def export(
     Pictures are cut to --max-nodes (and Mermaid to its own limits of 500 edges and
     50,000 characters); stderr says what was cut and how to see the rest.
     """
+    from lineage_cli.export.extensions import choose_format
     from lineage_cli.export.run import ExportRequest, export_graph
     from lineage_cli.source import open_lineage_graph
     from lineage_cli.store.discovery import find_project
 
     project = find_project()
 
+    format = choose_format(output, format)
+    collapsed = _group_by(collapse) if collapse is not None else None
+    if collapsed == "none":
+        raise UsageError("--collapse takes workflow, stage or agent.")
     request = ExportRequest(
         format=format,
         group_by=_group_by(group_by),
@@ -117,6 +149,10 @@ def export(
         max_nodes=max_nodes,
         columns=columns,
         picture_max_nodes=project.settings.get("max_nodes") if project else None,
+        select=tuple(select_ or ()),
+        exclude=tuple(exclude or ()),
+        collapse=collapsed,
+        reduce=reduce,
     )
     to_stdout = output is None or output == "-"
     if to_stdout and get_exporter(format).binary and sys.stdout.isatty():
@@ -133,6 +169,10 @@ def export(
         result = export_graph(graph, request)
     if result.cut is not None:
         warn(result.cut.message(root=root))
+    if result.reduced is not None:
+        info(f"--reduce: left out {result.reduced:,} of {result.edges:,} edges, implied by longer paths.")
+    if result.too_large is not None:
+        warn(result.too_large)
     if to_stdout:
         sys.stdout.buffer.write(result.data)
         sys.stdout.flush()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -20,6 +22,7 @@ __all__ = [
     "error",
     "info",
     "is_terminal",
+    "paged",
     "print_ids",
     "print_json",
     "table",
@@ -56,6 +59,47 @@ def console() -> Console:
     from rich.console import Console
 
     return Console(highlight=False)
+
+
+PAGER_ENV = "LINEAGE_PAGER"
+"""The pager for output longer than the terminal (default: ``$PAGER``, else ``less -FRX``); empty: cut."""
+
+
+@contextmanager
+def paged(what: str = "") -> Iterator[Console]:
+    """A console whose output goes through a pager, or is cut with a count, when taller than the terminal.
+
+    Only for terminal output: piped output is never cut. The pager is ``$LINEAGE_PAGER``, else
+    ``$PAGER``, else ``less -FRX``; with no pager (empty, missing, or stdin not a terminal) the
+    output is cut to the screen's height and stderr says how many lines are hidden and how to
+    see them all (``what`` names the command's ``--json`` or pipe form).
+    """
+    out = console()
+    with out.capture() as captured:
+        yield out
+    import shlex
+    import shutil
+    import subprocess
+
+    text = captured.get()
+    lines = text.splitlines(keepends=True)
+    height = max(shutil.get_terminal_size().lines - 2, 5)
+    if len(lines) <= height:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    chosen = os.environ.get(PAGER_ENV, os.environ.get("PAGER", "less -FRX"))
+    command = shlex.split(chosen) if chosen else []
+    if command and shutil.which(command[0]) and sys.stdin.isatty():
+        sys.stdout.flush()
+        subprocess.run(command, input=text.encode(), check=False)
+        return
+    sys.stdout.write("".join(lines[:height]))
+    sys.stdout.flush()
+    hidden = len(lines) - height
+    info(
+        f"… {hidden:,} more lines not shown; pipe the output ({what or 'the command'} | less) to see it all."
+    )
 
 
 def table(*columns: str, **options: Any) -> Table:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
@@ -11,6 +12,7 @@ import typer
 from lineage_cli import queries
 from lineage_cli.cli import output
 from lineage_cli.cli.app import app
+from lineage_cli.cli.completion import complete_ids
 from lineage_cli.cli.exitcodes import ExitCode
 from lineage_cli.cli.options import AsOfOpt, GraphOpt, JsonOpt, StoreOpt, parse_as_of
 from lineage_cli.columns import ColumnLineage, column_lineage, looks_like_column
@@ -18,13 +20,25 @@ from lineage_cli.documents import impact_document, provenance_document, walk_doc
 from lineage_cli.errors import UsageError
 from lineage_cli.graph import GraphView
 from lineage_cli.model import format_timestamp
+from lineage_cli.names import resolve_all
 from lineage_cli.source import open_graph
 
 if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-IdArg = Annotated[str, typer.Argument(metavar="ID", help="Artifact id.", show_default=False)]
+
+def _id_argument(metavar: str, help_text: str) -> Any:
+    """An artifact id argument: a short name is accepted, and the shell completes ids."""
+    return typer.Argument(
+        metavar=metavar,
+        help=f"{help_text} A unique short name works too.",
+        show_default=False,
+        autocompletion=complete_ids,
+    )
+
+
+IdArg = Annotated[str, _id_argument("ID", "Artifact id.")]
 DepthOpt = Annotated[
     int | None,
     typer.Option(
@@ -50,6 +64,14 @@ def _open(graph: str | None, store: str | None, as_of: str | None, *ids: str) ->
         whole = view if isinstance(view, LineageGraph) else open_lineage_graph(graph, store, moment)
         return column_graph(whole)
     return view
+
+
+def _open_named(
+    graph: str | None, store: str | None, as_of: str | None, *names: str
+) -> tuple[GraphView, list[str]]:
+    """The graph, and each artifact name resolved to its id: where short names are accepted."""
+    view = _open(graph, store, as_of, *names)
+    return view, resolve_all(view, names)
 
 
 def _text(value: str, style: str = "") -> Text:
@@ -180,7 +202,8 @@ def provenance_command(
     if columns:
         _print_columns(*column_lineage(_open(graph, store, as_of), artifact), as_json=as_json)
         return
-    document = provenance_document(queries.provenance(_open(graph, store, as_of, artifact), artifact))
+    view, (artifact,) = _open_named(graph, store, as_of, artifact)
+    document = provenance_document(queries.provenance(view, artifact))
     if as_json:
         output.print_json(document)
     elif output.is_terminal():
@@ -196,28 +219,49 @@ TREE_LEVELS = 25
 """Deepest level drawn on a terminal: below it a tree is wider than any screen."""
 
 
-def _render_tree(root: str, tree: dict[str, str | None]) -> None:
+SHOWN_ABOVE = " (shown above)"
+"""Mark of an artifact reached again: drawn once in full, at its first place in the tree."""
+
+
+def _not_drawn_below(
+    start: list[str], step: Callable[[str], Sequence[str]], members: set[str], drawn: set[str]
+) -> int:
+    """How many artifacts of ``members`` below ``start`` are not drawn yet (a walk, not recursion)."""
+    seen = {aid for aid in start if aid not in drawn}
+    queue = list(seen)
+    while queue:
+        for other in step(queue.pop()):
+            if other in members and other not in seen and other not in drawn:
+                seen.add(other)
+                queue.append(other)
+    drawn.update(seen)  # counted once, under the first cut that reaches them
+    return len(seen)
+
+
+def _render_tree(view: GraphView, root: str, members: set[str], direction: queries.Direction) -> None:
     from rich.tree import Tree
 
-    # Discovery order puts every artifact after the one it hangs from, so the tree
-    # is built in one loop, each artifact shown once (no recursion).
-    branches = {root: Tree(_text(root, "bold"))}
-    level = {root: 0}
-    hidden: dict[str, int] = {}  # a deepest drawn artifact -> how many are not drawn below it
-    tree_cut: dict[str, str] = {}  # an artifact not drawn -> the deepest drawn one above it
-    for aid, parent in tree.items():
-        if parent is None:
+    # Depth first, in print order, with an explicit stack (no recursion): each artifact is
+    # expanded at its first place, and every later place says "shown above", so no artifact
+    # looks as if it had fewer inputs than it has.
+    step = view.parents if direction == "upstream" else view.children
+    top = Tree(_text(root, "bold"))
+    expanded: set[str] = set()
+    stack: list[tuple[str, Tree, int]] = [(root, top, 0)]
+    while stack:
+        aid, branch, level = stack.pop()
+        if aid in expanded:
+            branch.label = _text(aid).append(SHOWN_ABOVE, "dim")
             continue
-        level[aid] = level[parent] + 1
-        if level[aid] <= TREE_LEVELS:
-            branches[aid] = branches[parent].add(_text(aid))
-        else:
-            cut = parent if level[aid] == TREE_LEVELS + 1 else tree_cut[parent]
-            tree_cut[aid] = cut
-            hidden[cut] = hidden.get(cut, 0) + 1
-    for cut, count in hidden.items():
-        branches[cut].add(_text(f"… {count} more below (pipe the output or use --json to list them)", "dim"))
-    output.console().print(branches[root])
+        expanded.add(aid)
+        following = [other for other in step(aid) if other in members]
+        if following and level >= TREE_LEVELS:
+            hidden = _not_drawn_below(following, step, members, expanded)
+            branch.add(_text(f"… {hidden} more below (pipe the output or use --json to list them)", "dim"))
+            continue
+        stack.extend(reversed([(other, branch.add(_text(other)), level + 1) for other in following]))
+    with output.paged(f"lineage {'ancestors' if direction == 'upstream' else 'descendants'} ...") as out:
+        out.print(top)
 
 
 def _walk_command(
@@ -230,13 +274,14 @@ def _walk_command(
     as_of: str | None,
     as_json: bool,
 ) -> None:
-    tree = queries.walk_tree(_open(graph, store, as_of, artifact), artifact, direction, depth)
+    view, (artifact,) = _open_named(graph, store, as_of, artifact)
+    tree = queries.walk_tree(view, artifact, direction, depth)
     document = walk_document(artifact, key, depth, tree)
     found = document[key]
     if as_json:
         output.print_json(document)
     elif output.is_terminal():
-        _render_tree(artifact, tree)
+        _render_tree(view, artifact, set(tree), direction)
         output.info(f"{len(found)} {key}" + (f" within {depth} hops" if depth is not None else "") + ".")
     else:
         output.print_ids(found)
@@ -272,8 +317,8 @@ _register_walk(
 
 @app.command("path")
 def path_command(
-    from_id: Annotated[str, typer.Argument(metavar="FROM", help="Start artifact id.", show_default=False)],
-    to_id: Annotated[str, typer.Argument(metavar="TO", help="End artifact id.", show_default=False)],
+    from_id: Annotated[str, _id_argument("FROM", "Start artifact id.")],
+    to_id: Annotated[str, _id_argument("TO", "End artifact id.")],
     directed: Annotated[
         bool,
         typer.Option("--directed", help="Follow edges only upstream -> downstream (FROM must feed TO)."),
@@ -287,7 +332,7 @@ def path_command(
 
     Exits 1 when there is no path.
     """
-    view = _open(graph, store, as_of, from_id, to_id)
+    view, (from_id, to_id) = _open_named(graph, store, as_of, from_id, to_id)
     path = queries.shortest_path(view, from_id, to_id, directed=directed)
     if as_json:
         output.print_json(
@@ -317,15 +362,16 @@ def path_command(
 
 @app.command("common-ancestors")
 def common_ancestors_command(
-    a: Annotated[str, typer.Argument(metavar="A", help="First artifact id.", show_default=False)],
-    b: Annotated[str, typer.Argument(metavar="B", help="Second artifact id.", show_default=False)],
+    a: Annotated[str, _id_argument("A", "First artifact id.")],
+    b: Annotated[str, _id_argument("B", "Second artifact id.")],
     graph: GraphOpt = None,
     store: StoreOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Artifacts upstream of both A and B; the lowest ones (nearest to A and B) are marked."""
-    result = queries.common_ancestry(_open(graph, store, as_of, a, b), a, b)
+    view, (a, b) = _open_named(graph, store, as_of, a, b)
+    result = queries.common_ancestry(view, a, b)
     if as_json:
         output.print_json({"a": a, "b": b, "common_ancestors": result.common, "lowest": result.lowest})
     elif output.is_terminal():
@@ -397,7 +443,7 @@ def impact_command(
     if fail_on_critical and critical is None:
         raise UsageError("--fail-on-critical needs --critical FILE naming the critical artifacts.")
     critical_ids = queries.read_critical_ids(critical) if critical is not None else None
-    view = _open(graph, store, as_of, artifact)
+    view, (artifact,) = _open_named(graph, store, as_of, artifact)
     report = queries.analyze_impact(view, artifact, critical_ids)
     if report.unknown_critical:
         count = len(report.unknown_critical)

@@ -20,6 +20,10 @@ class ExportOptions:
     group_by: GroupBy = "workflow"
     columns: bool = False
     """Draw artifacts with column lineage as records of their columns, with column edges (DOT)."""
+    root: str | None = None
+    """The artifact the export was grown from: pictures highlight it."""
+    notes: tuple[str, ...] = ()
+    """Sentences for a picture's legend: what a limit cut, what ``--reduce`` dropped."""
 
 
 class Exporter(Protocol):

@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 
 from lineage_cli.export.base import ExportOptions
-from lineage_cli.export.drawing import Drawing, color_of, label_of, shorten, tooltip_of
+from lineage_cli.export.drawing import STATUS_COLORS, Drawing, color_of, shorten, status_of
 from lineage_cli.graph import LineageGraph
+from lineage_cli.model import ArtifactStatus
+
+COUNT_KEY = "lineage_edge_count"
+"""Edge metadata key of a collapsed edge (see :mod:`lineage_cli.export.picture`)."""
 
 __all__ = ["EXPORTERS", "DotExporter", "quote"]
 
@@ -47,8 +51,51 @@ def quote(text: str) -> str:
     return '"' + _SPECIAL.sub(_replace, text) + '"'
 
 
+def _edge_labels(graph: LineageGraph) -> tuple[bool, str]:
+    """Whether edges are labelled, and the legend's sentence about them.
+
+    A label is drawn only where it says something: the counts of a collapsed picture, or the
+    transformation types when they differ. When every edge has the same type, the legend says
+    it once (dbt-tuva's 753 edges all said "derived").
+    """
+    if any(COUNT_KEY in e.metadata for e in graph.edges):
+        return True, "edge label: how many artifact edges join the two groups"
+    kinds = sorted({e.transformation_type.value for e in graph.edges})
+    if len(kinds) > 1:
+        return True, "edge label: transformation type"
+    return False, f"every edge: {kinds[0]}" if kinds else ""
+
+
+def _legend(graph: LineageGraph, options: ExportOptions, edge_note: str, labels: dict[str, str]) -> list[str]:
+    """The legend cluster: a box per status drawn, then one note of edges, root and cuts."""
+    statuses = sorted({status_of(graph, aid) for aid in graph.artifact_ids()}, key=list(ArtifactStatus).index)
+    lines = [
+        f"{_INDENT}subgraph cluster_legend {{",
+        f'{_INDENT * 2}label="Legend"; style="dashed"; color="#999999";',
+    ]
+    for status in statuses:
+        color = STATUS_COLORS[status]
+        name = status.value
+        lines.append(f'{_INDENT * 2}legend_{name} [label="{name}", fillcolor="{color}", tooltip="status"];')
+    notes = [edge_note] if edge_note else []
+    if options.root is not None and options.root in labels:
+        notes.append(f"thick border: the root, {shorten(labels[options.root], 80)}")
+    notes += list(options.notes)
+    if notes:
+        # \l ends a left-aligned line in a DOT label; each note is escaped like any label.
+        text = "".join(quote(note)[1:-1] + "\\l" for note in notes)
+        lines.append(
+            f'{_INDENT * 2}legend_notes [shape=note, style="filled", fillcolor="#FFFFFF", label="{text}"];'
+        )
+    lines.append(f"{_INDENT}}}")
+    return lines
+
+
 class DotExporter:
-    """A Graphviz ``digraph``: left to right, nodes filled by status, one cluster per group.
+    r"""A Graphviz ``digraph``: left to right, nodes filled by status, one cluster per group, a legend.
+
+    Boxes show short names (the full id is the tooltip); edges are labelled only where the
+    label says something; the legend shows the status colours drawn and notes what a limit cut.
 
     Examples
     --------
@@ -58,9 +105,14 @@ class DotExporter:
         graph [rankdir=LR, newrank=true, fontname="Helvetica"];
         node [shape=box, style="filled,rounded", fontname="Helvetica"];
         edge [fontname="Helvetica", fontsize=10];
-        n0 [label="clean", fillcolor="#9E9E9E", tooltip="etl"];
-        n1 [label="raw", fillcolor="#9E9E9E", tooltip="etl"];
-        n1 -> n0 [label="derived"];
+        n0 [label="clean", fillcolor="#9E9E9E", tooltip="clean"];
+        n1 [label="raw", fillcolor="#9E9E9E", tooltip="raw"];
+        n1 -> n0;
+        subgraph cluster_legend {
+            label="Legend"; style="dashed"; color="#999999";
+            legend_unknown [label="unknown", fillcolor="#9E9E9E", tooltip="status"];
+            legend_notes [shape=note, style="filled", fillcolor="#FFFFFF", label="every edge: derived\l"];
+        }
     }
     """
 
@@ -72,6 +124,7 @@ class DotExporter:
     def export(self, graph: LineageGraph, options: ExportOptions) -> bytes:
         """Render ``graph`` as DOT text (the same graph gives the same bytes)."""
         drawing = Drawing.of(graph, options.group_by)
+        labels = drawing.short_labels(graph)
         lines = [
             "digraph lineage {",
             f'{_INDENT}graph [rankdir=LR, newrank=true, fontname="Helvetica"];',
@@ -82,17 +135,18 @@ class DotExporter:
         ports = _column_ports(graph, drawing.number) if options.columns else {}
 
         def node_line(aid: str, indent: str) -> str:
-            label = quote(shorten(label_of(graph, aid)))
+            root = ', penwidth=4, color="#000000"' if aid == options.root else ""
+            label = quote(shorten(labels[aid]))
             shape = ""
             if aid in ports:  # a record: the artifact, then one field (a port) per column
                 fields = "|".join(f"<c{n}> {_record_text(c)}" for c, n in ports[aid].items())
                 label, shape = (
-                    quote(f"{{{_record_text(shorten(label_of(graph, aid)))}|{fields}}}"),
+                    quote(f"{{{_record_text(shorten(labels[aid]))}|{fields}}}"),
                     "shape=Mrecord, ",
                 )
             return (
                 f"{indent}n{drawing.number[aid]} [{shape}label={label}, "
-                f"fillcolor={quote(color_of(graph, aid))}, tooltip={quote(tooltip_of(graph, aid))}];"
+                f"fillcolor={quote(color_of(graph, aid))}, tooltip={quote(shorten(aid))}{root}];"
             )
 
         for index, (title, members) in enumerate(drawing.groups):
@@ -108,11 +162,19 @@ class DotExporter:
             graph.edges,
             key=lambda e: (number[e.source], number[e.target], e.transformation_type.value),
         )
+        labelled, edge_note = _edge_labels(graph)
         for e in edges:
-            label = quote(e.transformation_type.value)
-            lines.append(f"{_INDENT}n{number[e.source]} -> n{number[e.target]} [label={label}];")
+            attributes = ""
+            if labelled:
+                count = e.metadata.get(COUNT_KEY)
+                text = str(count) if count is not None else e.transformation_type.value
+                attributes = f" [label={quote(text)}" + (
+                    f", penwidth={min(1 + int(count) // 5, 6)}]" if count else "]"
+                )
+            lines.append(f"{_INDENT}n{number[e.source]} -> n{number[e.target]}{attributes};")
         if ports:
             lines += _column_edge_lines(graph, number, ports)
+        lines += _legend(graph, options, edge_note, labels)
         lines.append("}")
         return ("\n".join(lines) + "\n").encode()
 

@@ -153,6 +153,28 @@ class Drawing:
             members.setdefault(group_of(graph, aid, group_by), []).append(aid)
         return cls(ids, number, sorted(members.items()))
 
+    def short_labels(self, graph: LineageGraph) -> dict[str, str]:
+        """Each artifact's box label: ``node_label``, else its shortest unique short name.
+
+        The common prefix of ids such as ``model.the_tuva_project.`` says nothing in a picture
+        of that project; the full id goes in the tooltip.
+
+        Examples
+        --------
+        >>> g = LineageGraph.from_pairs([("model.p.stg_a", "model.p.core__a")])
+        >>> Drawing.of(g, "none").short_labels(g)
+        {'model.p.core__a': 'a', 'model.p.stg_a': 'stg_a'}
+        """
+        from lineage_cli.names import short_labels
+
+        short = short_labels(self.ids)
+        labels = {}
+        for aid in self.ids:
+            node = graph.node(aid)
+            declared = node.visualization.get("node_label") if node is not None else None
+            labels[aid] = declared if isinstance(declared, str) and declared else short[aid]
+        return labels
+
 
 MAX_LABEL = 500
 """Longest label drawn, in characters; longer ones keep their start and end around an ellipsis."""

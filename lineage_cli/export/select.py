@@ -39,6 +39,19 @@ class Cut:
     reason: str
     first_cut: str
 
+    def summary(self) -> str:
+        """What was cut, in a picture's legend.
+
+        Examples
+        --------
+        >>> Cut(10, 12, 4, 3, "--max-nodes 4", "e").summary()
+        'cut: showing 4 of 10 artifacts and 3 of 12 edges (limit: --max-nodes 4)'
+        """
+        return (
+            f"cut: showing {self.kept_nodes:,} of {self.total_nodes:,} artifacts and "
+            f"{self.kept_edges:,} of {self.total_edges:,} edges (limit: {self.reason})"
+        )
+
     def message(self, *, root: str | None) -> str:
         """One sentence saying what was cut and how to see the rest.
 

@@ -713,8 +713,7 @@ def _index_store(paths: StorePaths, fold: Fold, built_at: datetime, progress: Pr
 
     if progress and fold.events >= PROGRESS_EVERY:
         progress("writing the query index", fold.events)
-    dumps = orjson.dumps
-    artifacts = ((aid, dumps(node)) for aid, node in fold.nodes.items())
+    artifacts = fold.nodes.items()
     # Every fold edge is explicit with empty metadata, so no implicit edges follow them.
     edges = (
         (edge["source"], edge["target"], position, edge["type"], edge["description"], None)

@@ -31,6 +31,7 @@ from typing import Any, Final
 
 import orjson
 
+from lineage_cli.attributes import document_attributes
 from lineage_cli.errors import InputError, UnknownArtifactError
 from lineage_cli.graph import (
     LineageGraph,
@@ -86,8 +87,8 @@ class Dialect:
 SQLITE: Final = Dialect(placeholder="?", blob="BLOB")
 """SQLite, from the standard library (PostgreSQL would be ``Dialect("%s", "BYTEA")``)."""
 
-ArtifactRow = tuple[str, bytes | None]
-"""``(artifact id, its node document as JSON bytes)``; ``None`` for an id that is only an endpoint."""
+ArtifactRow = tuple[str, dict[str, Any] | None]
+"""``(artifact id, its node document)``; ``None`` for an id that is only an endpoint."""
 
 EdgeRow = tuple[str, str, int, str, str, bytes | None]
 """``(source, target, position, type, description, metadata JSON or None)``."""
@@ -103,6 +104,9 @@ def _schema(dialect: Dialect) -> list[str]:
         f" kind VARCHAR(32) NOT NULL, description TEXT NOT NULL, metadata {dialect.blob})",
         # Other names of artifacts (a node's aliases), for GraphView.alias_of.
         "CREATE TABLE alias (name TEXT PRIMARY KEY, artifact TEXT NOT NULL)",
+        # What selectors test (workflow:, status:, tag: ...; see lineage_cli.attributes), and
+        # each id reversed under REVERSED, so a short name (a suffix) is a range scan too.
+        "CREATE TABLE attr (key VARCHAR(16) NOT NULL, value TEXT NOT NULL, name TEXT NOT NULL)",
     ]
 
 
@@ -110,7 +114,11 @@ def _schema(dialect: Dialect) -> list[str]:
 _INDEXES = [
     "CREATE INDEX edge_by_source ON edge (source, target)",
     "CREATE INDEX edge_by_target ON edge (target, source)",
+    "CREATE INDEX attr_by_value ON attr (key, value, name)",
 ]
+
+REVERSED: Final = "~id"
+"""The ``attr`` key whose value is the artifact id reversed (not a selector method)."""
 
 
 def graph_fingerprint(path: Path) -> str:
@@ -155,7 +163,7 @@ def write_rows(
     Examples
     --------
     >>> con = sqlite3.connect(":memory:")
-    >>> write_rows(con, [("b", b"{}")], [("a", "b", 0, "derived", "", None)], {})
+    >>> write_rows(con, [("b", {})], [("a", "b", 0, "derived", "", None)], {})
     >>> SqlIndex(con).parents("b"), "a" in SqlIndex(con)
     (('a',), True)
     """
@@ -165,7 +173,19 @@ def write_rows(
     cursor.executemany(dialect.sql("INSERT INTO meta VALUES (?, ?)"), sorted(meta.items()))
     with gc_paused():  # millions of live tuples: a collection pass would only re-scan them
         rows = sorted(artifacts, key=itemgetter(0))
-        cursor.executemany(dialect.sql("INSERT INTO artifact VALUES (?, ?)"), rows)
+        cursor.executemany(
+            dialect.sql("INSERT INTO artifact VALUES (?, ?)"),
+            ((aid, None if doc is None else orjson.dumps(doc)) for aid, doc in rows),
+        )
+        cursor.executemany(
+            dialect.sql("INSERT INTO attr VALUES (?, ?, ?)"),
+            (
+                (key, value, aid)
+                for aid, doc in rows
+                if doc is not None
+                for key, value in document_attributes(aid, doc)
+            ),
+        )
         known = {row[0] for row in rows}
         del rows
         endpoints: set[str] = set()
@@ -184,6 +204,10 @@ def write_rows(
         )
         rows_of_aliases = {alias: aid for alias, aid in aliases if alias not in known}
         cursor.executemany(dialect.sql("INSERT INTO alias VALUES (?, ?)"), sorted(rows_of_aliases.items()))
+        cursor.executemany(
+            dialect.sql("INSERT INTO attr VALUES (?, ?, ?)"),
+            ((REVERSED, aid[::-1], aid) for aid in (*known, *endpoints)),
+        )
     for statement in _INDEXES:
         cursor.execute(statement)
     cursor.close()
@@ -210,8 +234,7 @@ def write_index(
 
 
 def _graph_artifacts(graph: LineageGraph) -> Iterator[ArtifactRow]:
-    for aid, doc in graph.node_documents():
-        yield aid, orjson.dumps(doc)
+    yield from graph.node_documents()
 
 
 def _graph_aliases(graph: LineageGraph) -> Iterator[tuple[str, str]]:
@@ -269,7 +292,7 @@ def build_index_rows(
     >>> import tempfile
     >>> paths = StorePaths(Path(tempfile.mkdtemp()))
     >>> _ = paths.graph.write_text("{}")
-    >>> _ = build_index_rows(paths, [("raw", None)], [("raw", "clean", 0, "derived", "", None)])
+    >>> _ = build_index_rows(paths, [("raw", {})], [("raw", "clean", 0, "derived", "", None)])
     >>> open_index(paths).parents("clean")
     ('raw',)
     """
@@ -482,3 +505,67 @@ class SqlIndex:
     def artifact_count(self) -> int:
         """How many ids (artifacts and edge endpoints) the index holds."""
         return int(self._fetch("SELECT COUNT(*) FROM artifact")[0][0])
+
+    # -- names and attributes (lineage_cli.names, lineage_cli.selection) ------------------
+
+    def ids_with_suffix(self, suffix: str) -> list[str]:
+        """Sorted ids ending with ``suffix``: a range scan over the reversed ids."""
+        reversed_suffix = suffix[::-1]
+        rows = self._fetch(
+            "SELECT name FROM attr WHERE key = ? AND value >= ? AND value < ?",
+            (REVERSED, reversed_suffix, reversed_suffix + "\U0010ffff"),
+        )
+        return sorted(row[0] for row in rows)
+
+    def ids_like(self, pattern: str) -> list[str]:
+        """Sorted ids matching the SQL ``GLOB`` ``pattern`` (a literal prefix makes it a range scan)."""
+        return [
+            row[0]
+            for row in self._fetch("SELECT name FROM artifact WHERE name GLOB ? ORDER BY name", (pattern,))
+        ]
+
+    def nearby_ids(self, name: str, limit: int = 2_000) -> list[str]:
+        """Ids sharing a long prefix or ending with ``name`` (or ``name`` less its last character)."""
+        candidates = set(self._nearby(name, limit))
+        for text in (name, name[:-1]):
+            for cut in range(len(text)):
+                tail = text[cut:][::-1]
+                rows = self._fetch(
+                    "SELECT name FROM attr WHERE key = ? AND value >= ? AND value < ? LIMIT ?",
+                    (REVERSED, tail, tail + "\U0010ffff", limit),
+                )
+                if rows:
+                    candidates.update(row[0] for row in rows)
+                    break
+        return sorted(candidates)
+
+    def attribute_matches(self, key: str, pattern: str) -> list[str]:
+        """Sorted ids whose attribute ``key`` (``workflow``, ``tag`` ...) matches the glob ``pattern``.
+
+        An indexed range scan when ``pattern`` starts with literal text.
+        """
+        from lineage_cli.names import glob_regex, sql_glob
+
+        regex = glob_regex(pattern)
+        rows = self._fetch(
+            "SELECT name, value FROM attr WHERE key = ? AND value GLOB ?", (key, sql_glob(pattern))
+        )
+        return sorted({name for name, value in rows if regex.fullmatch(value)})
+
+    def type_matches(self, pattern: str) -> list[str]:
+        """Sorted ids with an input edge whose transformation type matches the glob (scans the edges)."""
+        from lineage_cli.names import glob_regex, sql_glob
+
+        regex = glob_regex(pattern)
+        rows = self._fetch("SELECT DISTINCT target, kind FROM edge WHERE kind GLOB ?", (sql_glob(pattern),))
+        return sorted({target for target, kind in rows if regex.fullmatch(kind)})
+
+    def metadata_values(self, key: str) -> list[tuple[str, Any]]:
+        """``(id, value)`` for every artifact whose ``metadata`` has ``key`` (scans the documents in SQL)."""
+        rows = self._fetch(
+            "SELECT artifact.name, meta.value FROM artifact,"
+            " json_each(CAST(artifact.doc AS TEXT), '$.metadata') AS meta"
+            " WHERE artifact.doc IS NOT NULL AND meta.key = ?",
+            (key,),
+        )
+        return [(row[0], row[1]) for row in rows]
