@@ -37,8 +37,9 @@ sysdeps:
 	@command -v chromium >/dev/null 2>&1 || { echo "error: chromium is still missing; install it (apt-get install chromium) and retry." >&2; exit 1; }
 
 # The real Mermaid parser (npm `mermaid` in Node with jsdom) checks Mermaid output in the tests.
+# npm ci once failed with ENOENT on a loaded machine: one retry, then fail loudly.
 tests/js/node_modules/.installed: tests/js/package.json $(wildcard tests/js/package-lock.json)
-	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
+	cd tests/js && { npm ci --no-audit --no-fund --loglevel=error || { sleep 5; npm ci --no-audit --no-fund --loglevel=error; }; }
 	touch $@
 
 dev: $(STAMP) sysdeps $(JS_STAMP)
