@@ -225,7 +225,7 @@ class Ingestor:
 
         The body is checked whole first, so a bad one writes nothing. The events are in the
         log (a locked append) when this returns. Concurrent calls are group-committed: the
-        thread that gets the writer's lock maps and appends every request waiting by then,
+        thread that gets the writer's lock appends the events of every request waiting by then,
         in one append, and each caller gets its own counts.
         """
         data, count = _split(body)
