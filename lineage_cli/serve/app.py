@@ -36,6 +36,9 @@ __all__ = ["DEFAULT_MAX_BODY", "LINEAGE_PATH", "create_app"]
 DEFAULT_MAX_BODY: Final = 10 * 1024 * 1024
 """The largest request body accepted by default, in bytes (after gzip decompression too)."""
 
+INLINE_BODY: Final = 64 * 1024
+"""Bodies up to this size are ingested on the event loop itself, bigger ones in a worker thread."""
+
 LINEAGE_PATH: Final = "/api/v1/lineage"
 """Where the OpenLineage HTTP transport posts (its default ``endpoint``, as Marquez serves it)."""
 
@@ -72,6 +75,27 @@ class _AnsweredAlready:
                 return
 
         await self.app(scope, receive, send_if_possible)
+
+
+class _App(Starlette):
+    """Starlette, with a short way for event posts: the writes a producer sends by the thousand.
+
+    A ``POST /api/v1/lineage`` goes straight to its (guarded) handler, without the
+    middleware stack and the router: their layers cost about as much as mapping the event.
+    Everything else takes Starlette's whole path.
+    """
+
+    post_events: Handler | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        post = self.post_events
+        is_post = scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == LINEAGE_PATH
+        if post is None or not is_post:
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        response = await post(Request(scope, receive))
+        await _AnsweredAlready(response)(scope, receive, send)
 
 
 def _json(document: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -182,8 +206,12 @@ def create_app(
             _check_json(request)
             body = await _read_body(request, max_body)
             # The locked append happens before the answer: a 201 means the events are in the log.
-            # In a thread: requests that arrive while one is written are then written together.
-            result = await run_in_threadpool(ingestor.ingest, body)
+            if len(body) <= INLINE_BODY:
+                # A small body is parsed, mapped and appended here: a hop to a worker thread
+                # costs more than that work, and that thread and this loop fight for the GIL.
+                result = ingestor.ingest(body)
+            else:  # a big batch in a thread, so the loop keeps serving meanwhile
+                result = await run_in_threadpool(ingestor.ingest, body)
         except _Refused as refused:
             return _error(refused.status, refused.message, refused.headers)
         except BadEvents as exc:
@@ -241,7 +269,7 @@ def create_app(
 
         return run
 
-    return Starlette(
+    app = _App(
         routes=[
             Route(LINEAGE_PATH, guarded(post_lineage), methods=["POST"]),
             Route("/api/v1/{name}", guarded(get_read), methods=["GET"]),
@@ -249,3 +277,5 @@ def create_app(
         exception_handlers={HTTPException: http_error},
         middleware=[Middleware(_AnsweredAlready)],
     )
+    app.post_events = guarded(post_lineage)
+    return app
