@@ -167,12 +167,16 @@ class StoreReader:
         if not self.store.events.exists():
             raise self._nothing_yet(so)
 
-    def view(self, as_of: datetime | None, so: str) -> GraphView:
-        """The graph now (built first if the log grew) or at ``as_of`` (replayed from the log)."""
+    def _current(self, as_of: datetime | None, so: str) -> None:
+        """Build the graph if the log grew (not needed ``as_of`` a moment: the log is replayed)."""
         if as_of is None:
             self.refresh()
             if not self.store.graph.exists():
                 raise self._nothing_yet(so)
+
+    def view(self, as_of: datetime | None, so: str) -> GraphView:
+        """The graph now (built first if the log grew) or at ``as_of`` (replayed from the log)."""
+        self._current(as_of, so)
         return open_graph(store=self.store.root, as_of=as_of)
 
     def read(self, name: str, params: Params) -> dict[str, Any]:
@@ -200,7 +204,7 @@ class StoreReader:
         from lineage_cli.export.run import ExportRequest
 
         as_of = _as_of(params)
-        self.view(as_of, "so there is nothing to show")  # builds, or says there is nothing yet
+        self._current(as_of, "so there is nothing to show")
         root = _one(params, "root")
         direction = _one(params, "direction") or "both"
         if direction not in _DIRECTIONS:
