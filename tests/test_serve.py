@@ -403,3 +403,133 @@ def _client_event(run: str) -> RunEvent:
         producer="https://example.com/tests",
         outputs=[OutputDataset(namespace="out", name=run)],
     )
+
+
+# -- store-wide reads and the HTML view ----------------------------------------------
+
+
+def cli_json(*args: str, store: Path) -> str:
+    """What `lineage ARGS --json --store STORE` prints (status exits 1 when it finds something)."""
+    done = cli(*args, "--json", "--store", str(store))
+    assert done.returncode in (0, 1) and done.stdout, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize(
+    ("params", "args"),
+    [
+        ({}, ()),
+        ({"fail_on": "none"}, ("--fail-on", "none")),
+        ({"fail_on": "failed,unbuilt"}, ("--fail-on", "failed,unbuilt")),
+    ],
+)
+def test_status_is_the_cli_json_byte_for_byte(
+    scenario_server: Server, params: dict[str, str], args: tuple[str, ...]
+) -> None:
+    status, body = scenario_server.get("status", **params)
+    assert status == 200  # whatever it finds: --fail-on only shapes `ok` and `failing`
+    assert body.decode() == cli_json("status", *args, store=scenario_server.store)
+
+
+@pytest.mark.parametrize(
+    ("params", "args"),
+    [
+        ({}, ()),
+        ({"select": f"+{ident(DAILY)}"}, (f"+{ident(DAILY)}",)),
+        ({"select": ["workflow:*", ident(RAW)]}, ("workflow:*", ident(RAW))),
+        (
+            {"select": f"{ident(RAW)}+", "exclude": ident(CLEAN)},
+            (f"{ident(RAW)}+", "--exclude", ident(CLEAN)),
+        ),
+        ({"as_of": "2026-03-01T00:30:00Z"}, ("--as-of", "2026-03-01T00:30:00Z")),
+    ],
+)
+def test_ls_is_the_cli_json_byte_for_byte(
+    scenario_server: Server, params: dict[str, Any], args: tuple[str, ...]
+) -> None:
+    status, body = scenario_server.get("ls", **params)
+    assert status == 200
+    assert body.decode() == cli_json("ls", *args, store=scenario_server.store)
+    assert orjson.loads(body)["count"] > 0
+
+
+def test_a_bad_selector_is_a_400_with_the_cli_sentence(scenario_server: Server) -> None:
+    status, body = scenario_server.get("ls", select="a+,,")
+    done = cli("ls", "a+,,", "--json", "--store", str(scenario_server.store))
+    assert status == 400 and done.returncode == 2
+    message = orjson.loads(body)["error"]
+    assert "column 4" in message and message.splitlines()[0] in done.stderr
+
+
+def test_an_unknown_name_in_a_selector_is_a_404_with_close_matches(scenario_server: Server) -> None:
+    status, body = scenario_server.get("ls", select=ident(DAILY)[:-1])
+    assert status == 404 and ident(DAILY) in orjson.loads(body)["suggestions"]
+
+
+def test_store_reads_of_an_empty_store_are_404s(tmp_path: Path) -> None:
+    with running(tmp_path / "empty") as server:
+        answers = [server.get("status"), server.get("ls"), server.request("GET", "/")[::2]]
+    assert [status for status, _ in answers] == [404, 404, 404]
+    assert all("has no events yet" in orjson.loads(body)["error"] for _, body in answers)
+
+
+def export_html(store: Path, *args: str) -> bytes:
+    done = subprocess.run(
+        [str(LINEAGE), "export", "--format", "html", "--store", str(store), *args],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize(
+    ("path", "args"),
+    [
+        ("/", ()),
+        ("/view?group_by=stage", ("--group-by", "stage")),
+        (
+            f"/view?root={ident(DAILY)}&direction=upstream&depth=1",
+            ("--root", ident(DAILY), "--upstream", "--depth", "1"),
+        ),
+        ("/?as_of=2026-03-01T00:30:00Z", ("--as-of", "2026-03-01T00:30:00Z")),
+    ],
+)
+def test_the_html_view_is_the_exported_page(
+    scenario_server: Server, path: str, args: tuple[str, ...]
+) -> None:
+    status, headers, page = scenario_server.request("GET", path)
+    assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
+    assert page == export_html(scenario_server.store, *args)  # the page embeds no time of its own
+    assert page.count(b'http-equiv="Content-Security-Policy"') == 1 and page.count(b"<script") == 2
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("direction=sideways&root=x", "`direction` is upstream, downstream or both"),
+        ("depth=2", "need `root`"),
+        ("group_by=colour", "`group_by` is one of"),
+        ("root=nope.nothing", "Unknown artifact"),
+    ],
+)
+def test_bad_view_parameters_get_a_sentence(scenario_server: Server, query: str, words: str) -> None:
+    status, headers, body = scenario_server.request("GET", f"/view?{query}")
+    assert status in (400, 404) and headers["content-type"] == "application/json"
+    assert words in orjson.loads(body)["error"]
+
+
+def test_the_served_view_loads_in_a_real_browser(scenario_server: Server) -> None:
+    from tests.browser import chromium, require_browser, watched_page
+
+    with chromium(require_browser()) as browser, watched_page(browser) as watched:
+        watched.page.goto(scenario_server.url + "/")
+        watched.page.evaluate("window.lineageView.ready.then(() => true)")
+        shown = watched.view("visibleIds")
+        violations = watched.page.evaluate("window.__csp")
+    assert watched.errors == [] and watched.dialogs == [] and violations == []
+    assert not [line for line in watched.console if "error" in line.lower() or "refused" in line.lower()]
+    assert watched.requests == [scenario_server.url + "/"]  # the page asks for nothing more
+    listed = orjson.loads(scenario_server.get("ls")[1])["artifacts"]
+    assert shown == [row["id"] for row in listed]

@@ -39,6 +39,9 @@ DEFAULT_MAX_BODY: Final = 10 * 1024 * 1024
 INLINE_BODY: Final = 64 * 1024
 """Bodies up to this size are ingested on the event loop itself, bigger ones in a worker thread."""
 
+PAGE_HEADERS: Final = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+"""Sent with the HTML view; its Content-Security-Policy is the page's own ``<meta>`` tag."""
+
 LINEAGE_PATH: Final = "/api/v1/lineage"
 """Where the OpenLineage HTTP transport posts (its default ``endpoint``, as Marquez serves it)."""
 
@@ -106,6 +109,22 @@ def _json(document: Any, status: int = 200, headers: dict[str, str] | None = Non
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> Response:
     return _json({"error": message, **extra}, status, headers)
+
+
+def _params(request: Request) -> dict[str, list[str]]:
+    return {key: request.query_params.getlist(key) for key in request.query_params}
+
+
+def _read_error(exc: LineageError, say: Callable[[str], None]) -> Response:
+    """The answer to a read that failed: 404 unknown or nothing yet, 503 unreadable, else 400."""
+    if isinstance(exc, UnknownArtifactError):
+        return _error(404, str(exc), suggestions=exc.suggestions)
+    if isinstance(exc, LineageFileError):
+        say(f"error: {exc}")
+        return _error(503, str(exc))
+    if isinstance(exc, InputError) and "has no events yet" in exc.message:
+        return _error(404, str(exc))
+    return _error(400, str(exc))
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -190,7 +209,7 @@ def create_app(
     >>> import tempfile, pathlib
     >>> app = create_app(StorePaths(pathlib.Path(tempfile.mkdtemp())))
     >>> sorted(route.path for route in app.routes)
-    ['/api/v1/lineage', '/api/v1/{name}']
+    ['/', '/api/v1/lineage', '/api/v1/{name}', '/view']
     """
     ingestor = Ingestor(store, assume_utc=assume_utc)
     say = log or (lambda _line: None)
@@ -236,20 +255,18 @@ def create_app(
         if name not in ARTIFACT_READS and name not in STORE_READS:
             known = ", ".join(sorted([*ARTIFACT_READS, *STORE_READS]))
             return _error(404, f"there is no read named {name!r}; the reads are {known}.")
-        params = {key: request.query_params.getlist(key) for key in request.query_params}
         try:
-            document = await run_in_threadpool(reader.read, name, params)
-        except UnknownArtifactError as exc:
-            return _error(404, str(exc), suggestions=exc.suggestions)
-        except LineageFileError as exc:
-            say(f"error: {exc}")
-            return _error(503, str(exc))
-        except InputError as exc:
-            missing = "has no events yet" in exc.message
-            return _error(404 if missing else 400, str(exc))
+            document = await run_in_threadpool(reader.read, name, _params(request))
         except LineageError as exc:
-            return _error(400, str(exc))
+            return _read_error(exc, say)
         return _json(document)
+
+    async def get_page(request: Request) -> Response:
+        try:
+            page = await run_in_threadpool(reader.page, _params(request))
+        except LineageError as exc:
+            return _read_error(exc, say)
+        return Response(page, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 
     async def http_error(_request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -273,6 +290,8 @@ def create_app(
         routes=[
             Route(LINEAGE_PATH, guarded(post_lineage), methods=["POST"]),
             Route("/api/v1/{name}", guarded(get_read), methods=["GET"]),
+            Route("/", guarded(get_page), methods=["GET"]),
+            Route("/view", guarded(get_page), methods=["GET"]),
         ],
         exception_handlers={HTTPException: http_error},
         middleware=[Middleware(_AnsweredAlready)],
