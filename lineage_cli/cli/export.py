@@ -10,33 +10,22 @@ import typer
 from lineage_cli.cli.app import app
 from lineage_cli.cli.completion import complete_selector
 from lineage_cli.cli.listing import ExcludeOpt
+from lineage_cli.cli.neighbourhood import (
+    BothOpt,
+    DownstreamOpt,
+    GroupByOpt,
+    RootDepthOpt,
+    RootOpt,
+    UpstreamOpt,
+    direction_of,
+    group_by_of,
+)
 from lineage_cli.cli.options import AsOfOpt, GraphOpt, StoreOpt, parse_as_of
 from lineage_cli.cli.output import info, warn, warn_unbuilt
 from lineage_cli.errors import UsageError
 from lineage_cli.export import FORMATS, get_exporter
-from lineage_cli.export.base import GroupBy
-from lineage_cli.queries import Direction
 
 __all__ = ["export"]
-
-_GROUPS: tuple[GroupBy, ...] = ("workflow", "stage", "agent", "none")
-
-
-def _direction(upstream: bool, downstream: bool, both: bool, root: str | None) -> Direction:
-    flags: list[tuple[Direction, bool]] = [("upstream", upstream), ("downstream", downstream), ("both", both)]
-    chosen = [name for name, flag in flags if flag]
-    if len(chosen) > 1:
-        raise UsageError("Choose one of --upstream, --downstream and --both.")
-    if chosen and root is None:
-        raise UsageError(f"--{chosen[0]} needs --root: name the artifact to start from.")
-    return chosen[0] if chosen else "both"
-
-
-def _group_by(value: str) -> GroupBy:
-    for choice in _GROUPS:
-        if value == choice:
-            return choice
-    raise UsageError(f"Unknown --group-by {value!r}. Choose one of: {', '.join(_GROUPS)}.")
 
 
 @app.command("export")
@@ -62,23 +51,12 @@ def export(
             show_default=False,
         ),
     ] = None,
-    root: Annotated[
-        str | None,
-        typer.Option(
-            "--root", metavar="ID", help="Export only this artifact's neighbourhood.", show_default=False
-        ),
-    ] = None,
-    upstream: Annotated[bool, typer.Option("--upstream", help="With --root: its ancestors.")] = False,
-    downstream: Annotated[bool, typer.Option("--downstream", help="With --root: its descendants.")] = False,
-    both: Annotated[bool, typer.Option("--both", help="With --root: both directions (the default).")] = False,
-    depth: Annotated[
-        int | None,
-        typer.Option("--depth", metavar="N", help="With --root: at most N hops away.", show_default=False),
-    ] = None,
-    group_by: Annotated[
-        str,
-        typer.Option("--group-by", metavar="KEY", help="Group by workflow, stage, agent or none."),
-    ] = "workflow",
+    root: RootOpt = None,
+    upstream: UpstreamOpt = False,
+    downstream: DownstreamOpt = False,
+    both: BothOpt = False,
+    depth: RootDepthOpt = None,
+    group_by: GroupByOpt = "workflow",
     max_nodes: Annotated[
         int | None,
         typer.Option(
@@ -137,14 +115,14 @@ def export(
     project = find_project()
 
     format = choose_format(output, format)
-    collapsed = _group_by(collapse) if collapse is not None else None
+    collapsed = group_by_of(collapse) if collapse is not None else None
     if collapsed == "none":
         raise UsageError("--collapse takes workflow, stage or agent.")
     request = ExportRequest(
         format=format,
-        group_by=_group_by(group_by),
+        group_by=group_by_of(group_by),
         root=root,
-        direction=_direction(upstream, downstream, both, root),
+        direction=direction_of(upstream, downstream, both, root),
         depth=depth,
         max_nodes=max_nodes,
         columns=columns,

@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 
 from lineage_cli.cli.app import app
-from lineage_cli.cli.export import _direction, _group_by
+from lineage_cli.cli.neighbourhood import (
+    BothOpt,
+    DownstreamOpt,
+    GroupByOpt,
+    RootDepthOpt,
+    RootOpt,
+    UpstreamOpt,
+    direction_of,
+    group_by_of,
+)
 from lineage_cli.cli.options import AsOfOpt, GraphOpt, StoreOpt, parse_as_of
 from lineage_cli.cli.output import info, warn
 
@@ -18,25 +27,12 @@ __all__ = ["view"]
 
 @app.command("view")
 def view(
-    root: Annotated[
-        str | None,
-        typer.Option(
-            "--root", metavar="ID", help="Show only this artifact's neighbourhood.", show_default=False
-        ),
-    ] = None,
-    upstream: Annotated[bool, typer.Option("--upstream", help="With --root: its ancestors.")] = False,
-    downstream: Annotated[bool, typer.Option("--downstream", help="With --root: its descendants.")] = False,
-    both: Annotated[bool, typer.Option("--both", help="With --root: both directions (the default).")] = False,
-    depth: Annotated[
-        int | None,
-        typer.Option("--depth", metavar="N", help="With --root: at most N hops away.", show_default=False),
-    ] = None,
-    group_by: Annotated[
-        str,
-        typer.Option(
-            "--group-by", metavar="KEY", help="Group large graphs by workflow, stage, agent or none."
-        ),
-    ] = "workflow",
+    root: RootOpt = None,
+    upstream: UpstreamOpt = False,
+    downstream: DownstreamOpt = False,
+    both: BothOpt = False,
+    depth: RootDepthOpt = None,
+    group_by: GroupByOpt = "workflow",
     no_open: Annotated[
         bool, typer.Option("--no-open", help="Only write the page and print its path; open no browser.")
     ] = False,
@@ -55,9 +51,9 @@ def view(
 
     request = ExportRequest(
         format="html",
-        group_by=_group_by(group_by),
+        group_by=group_by_of(group_by),
         root=root,
-        direction=_direction(upstream, downstream, both, root),
+        direction=direction_of(upstream, downstream, both, root),
         depth=depth,
         max_nodes=0,
     )
