@@ -51,7 +51,7 @@ def ls_command(
     as_json: JsonOpt = False,
 ) -> None:
     """List the artifacts a selector picks (a table on a terminal; sorted ids when piped)."""
-    view = open_graph(graph, store, parse_as_of(as_of))
+    view = open_graph(graph, store, parse_as_of(as_of, store), on_pending=output.warn_unbuilt)
     if as_json and not count:
         document = ls_document(view, selectors or [], exclude or [])
         _say_if_none(document["count"], selectors, exclude)
