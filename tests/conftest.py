@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
 from lineage_cli.graph import LineageGraph
 from lineage_cli.model import LineageNode, ProvenanceRecord, parse_timestamp
+from tests.pgserver import Cluster, running_cluster, unavailable
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_GRAPHS = REPO / "sample_graphs"
@@ -55,3 +56,34 @@ def make_graph(
 def diamond() -> LineageGraph:
     """a -> b, a -> c, b -> d, c -> d."""
     return make_graph([("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")])
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster for the whole session (see tests/pgserver.py)."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        unavailable("the psycopg driver is not installed (pip install -e '.[dev]')")
+    with running_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def pg_url(pg_cluster: Cluster) -> str:
+    """A fresh, empty database in the throwaway cluster, as a store URL."""
+    return pg_cluster.url(pg_cluster.new_database())
+
+
+@pytest.fixture(params=["directory", "postgresql"])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Run a test on both stores: a directory, and a fresh PostgreSQL database."""
+    return str(request.param)
+
+
+@pytest.fixture
+def store_location(store_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """The location of an empty store of ``store_kind``."""
+    if store_kind == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    return str(tmp_path / "store")

@@ -14,7 +14,7 @@ from lineage_cli.cli.exitcodes import ExitCode
 from lineage_cli.cli.options import AsOfOpt, JsonOpt, StoreOpt, parse_as_of
 from lineage_cli.errors import UsageError
 from lineage_cli.model import TransformationType
-from lineage_cli.store.layout import resolve_store
+from lineage_cli.store.base import open_store
 
 if TYPE_CHECKING:
     from lineage_cli.store.events import LogProblem
@@ -98,10 +98,9 @@ def record(
     json: JsonOpt = False,
 ) -> None:
     """Append an artifact record to the store's event log (the same event as `record_artifact`)."""
-    from lineage_cli.recorder import record_to_store
+    from lineage_cli.recorder import artifact_event
 
-    event = record_to_store(
-        resolve_store(store),
+    event = artifact_event(
         artifact,
         inputs=inputs or [],
         workflow=workflow,
@@ -116,6 +115,8 @@ def record(
         tool=tool,
         environment=environment,
     )
+    with open_store(store) as chosen:
+        chosen.append([event])
     if json:
         output.print_json(event)
     else:
@@ -128,16 +129,19 @@ def build(
         str | None,
         typer.Option("--output", "-o", metavar="FILE", help="Write here instead of STORE/lineage.json."),
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Fold every event again, not only those added since the last build."),
+    ] = False,
     skip_bad: SkipBadOpt = False,
     store: StoreOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Fold the event log into the lineage file, with statuses; snapshot it when it changed."""
-    from lineage_cli.store.build import build_store
-
-    result = build_store(
-        resolve_store(store), output=out, skip_bad=skip_bad, on_problem=report_problem, progress=_progress
-    )
+    with open_store(store) as chosen:
+        result = chosen.build(
+            output=out, full=full, skip_bad=skip_bad, on_problem=report_problem, progress=_progress
+        )
     if json:
         output.print_json(result.to_json())
         return
@@ -159,11 +163,8 @@ def stale(
     json: JsonOpt = False,
 ) -> None:
     """List stale artifacts with the upstream change behind each; exit 1 when any is stale."""
-    from lineage_cli.staleness import stale_artifacts
-
-    reasons = stale_artifacts(
-        resolve_store(store), as_of=parse_as_of(as_of), skip_bad=skip_bad, on_problem=report_problem
-    )
+    with open_store(store) as chosen:
+        reasons = chosen.stale(as_of=parse_as_of(as_of), skip_bad=skip_bad, on_problem=report_problem)
     if json:
         output.print_json({"stale": [r.to_json() for r in reasons]})
     elif output.is_terminal():
@@ -190,9 +191,8 @@ def stale(
 @app.command()
 def snapshots(store: StoreOpt = None, json: JsonOpt = False) -> None:
     """List the snapshots: one per build that changed the graph."""
-    from lineage_cli.store.snapshots import list_snapshots
-
-    entries = list_snapshots(resolve_store(store))
+    with open_store(store) as chosen:
+        entries = chosen.builds()
     if json:
         output.print_json({"snapshots": entries})
         return

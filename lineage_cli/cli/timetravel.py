@@ -13,7 +13,7 @@ from lineage_cli.cli.options import JsonOpt, StoreOpt
 from lineage_cli.cli.store import SkipBadOpt, report_problem
 from lineage_cli.errors import UsageError
 from lineage_cli.model import parse_timestamp
-from lineage_cli.store.layout import resolve_store
+from lineage_cli.store.base import open_store
 
 TimeArg = Annotated[
     str,
@@ -37,12 +37,11 @@ def at(
     json: JsonOpt = False,
 ) -> None:
     """The lineage graph as it was at TIMESTAMP: every record at or before it, none after."""
-    from lineage_cli.timetravel import document_at
-
     if json and out not in (None, "-"):
         raise UsageError("Use --json or --output FILE, not both.", hint="--output - prints the JSON too.")
     moment = parse_timestamp(timestamp, what="TIMESTAMP")
-    document = document_at(resolve_store(store), moment, skip_bad=skip_bad, on_problem=report_problem)
+    with open_store(store) as chosen:
+        document = chosen.document_at(moment, skip_bad=skip_bad, on_problem=report_problem)
     if json or out == "-":
         output.print_json(document)
     elif out is not None:
@@ -87,15 +86,13 @@ def diff(
     json: JsonOpt = False,
 ) -> None:
     """What changed between two moments: artifacts added, removed, modified; edges added, removed."""
-    from lineage_cli.timetravel import diff as diff_graphs
-
-    result = diff_graphs(
-        resolve_store(store),
-        parse_timestamp(start, what="T1"),
-        parse_timestamp(end, what="T2"),
-        skip_bad=skip_bad,
-        on_problem=report_problem,
-    )
+    with open_store(store) as chosen:
+        result = chosen.diff(
+            parse_timestamp(start, what="T1"),
+            parse_timestamp(end, what="T2"),
+            skip_bad=skip_bad,
+            on_problem=report_problem,
+        )
     if json:
         output.print_json(result.to_json())
         return

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from lineage_cli.store.base import Store
 from lineage_cli.store.events import LogProblem, append_events, read_events
 from lineage_cli.store.layout import StorePaths
 
@@ -76,7 +77,9 @@ class ImportResult:
         )
 
 
-def append_new_events(store: StorePaths, events: Iterable[dict[str, Any]], result: ImportResult) -> None:
+def append_new_events(
+    store: StorePaths | Store, events: Iterable[dict[str, Any]], result: ImportResult
+) -> None:
     """Append the events whose ``event_id`` is not in the log yet; count both kinds in ``result``.
 
     Reading the ids first and appending afterwards is not one atomic step: two imports of
@@ -95,10 +98,14 @@ def append_new_events(store: StorePaths, events: Iterable[dict[str, Any]], resul
     >>> (first.appended, second.appended, second.duplicates)
     (1, 0, 1)
     """
-    seen = {
-        event.get("event_id")
-        for _, event in read_events(store.events, skip_bad=True, on_problem=lambda _problem: None)
-    }
+    if isinstance(store, Store):  # any store behind the seam (a PostgreSQL store among them)
+        events = list(events)
+        seen = store.known_event_ids(e["event_id"] for e in events)
+    else:
+        seen = {
+            str(event.get("event_id"))
+            for _, event in read_events(store.events, skip_bad=True, on_problem=lambda _problem: None)
+        }
     fresh: list[dict[str, Any]] = []
     for event in events:
         if event["event_id"] in seen:
@@ -106,4 +113,4 @@ def append_new_events(store: StorePaths, events: Iterable[dict[str, Any]], resul
             continue
         seen.add(event["event_id"])
         fresh.append(event)
-    result.appended += append_events(store.events, fresh)
+    result.appended += store.append(fresh) if isinstance(store, Store) else append_events(store.events, fresh)

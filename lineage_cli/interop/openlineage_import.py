@@ -18,6 +18,7 @@ from lineage_cli.interop.common import ImportResult, append_new_events, digest
 from lineage_cli.interop.naming import agent_for_producer, artifact_id_of
 from lineage_cli.lineagefile import gc_paused
 from lineage_cli.model import TransformationType, format_timestamp, parse_timestamp
+from lineage_cli.store.base import Store
 from lineage_cli.store.events import (
     KIND_ARTIFACT,
     KIND_FLOW_COMPLETED,
@@ -412,7 +413,7 @@ def _read_source(source: str | os.PathLike[str]) -> tuple[bytes, str]:
 
 def import_openlineage(
     sources: Sequence[str | os.PathLike[str]],
-    store: StorePaths,
+    store: StorePaths | Store,
     *,
     skip_bad: bool = False,
     assume_utc: bool = False,
