@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+from typer.testing import CliRunner
 
+from lineage_cli.cli import app
 from lineage_cli.store.base import open_store
 from lineage_cli.store.postgres import PostgresStore
-from tests.storehelp import artifact, write_store
+from tests.pgserver import Cluster
+from tests.storehelp import artifact, fill, write_store
 
 
 def test_append_build_and_query(pg_url: str, tmp_path: Path) -> None:
@@ -29,3 +32,33 @@ def test_append_build_and_query(pg_url: str, tmp_path: Path) -> None:
     doc = orjson.loads(local.graph.read_bytes())
     with open_store(pg_url) as store:
         assert store.open_graph().nodes.keys() == {n for n in doc["nodes"]}
+
+
+def test_schema_is_created_once_under_concurrent_first_use(pg_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def first_use(n: int) -> int:
+        with open_store(pg_url) as store:
+            return store.append([artifact(f"a{n}", n)])
+
+    with ThreadPoolExecutor(6) as pool:
+        assert sum(pool.map(first_use, range(6))) == 6
+    with open_store(pg_url) as store:
+        assert store.build().artifacts == 6
+
+
+def test_a_newer_schema_is_one_sentence_and_exit_2(pg_url: str, pg_cluster: Cluster) -> None:
+    fill(pg_url, [artifact("a", 1)])
+    database = pg_url.split("/")[3].split("?")[0]
+    pg_cluster.sql("UPDATE lineage_meta SET value = '99' WHERE name = 'schema_version'", database)
+    result = CliRunner().invoke(app, ["ancestors", "a", "--store", pg_url])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: The PostgreSQL store postgresql://postgres@/")
+    assert "has schema version 99, newer than this lineage's (1). Upgrade lineage" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_migrations_are_numbered_steps_from_zero() -> None:
+    from lineage_cli.store.postgres.schema import MIGRATIONS, SCHEMA_VERSION
+
+    assert sorted(MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1))

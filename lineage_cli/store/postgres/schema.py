@@ -61,7 +61,12 @@ SCHEMA_VERSION: Final = max(MIGRATIONS)
 
 def _version(connection: Any) -> int | None:
     """The schema version recorded in the database, ``None`` when it has no lineage tables."""
-    row = connection.execute("SELECT to_regclass('lineage_meta') IS NOT NULL").fetchone()
+    # A plain query of the catalog (not to_regclass, which reads the catalog cache): after waiting
+    # for the advisory lock it sees the tables another first user has just committed.
+    row = connection.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables"
+        " WHERE schemaname = current_schema() AND tablename = 'lineage_meta')"
+    ).fetchone()
     if not row or not row[0]:
         return None
     found = connection.execute("SELECT value FROM lineage_meta WHERE name = 'schema_version'").fetchone()
