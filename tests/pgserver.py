@@ -107,6 +107,9 @@ def start_cluster() -> Cluster:
     )
     with open(data / "postgresql.conf", "a") as conf:
         conf.write(settings)
+    # These roles log in with a password (the security tests); everyone else is trusted.
+    hba = data / "pg_hba.conf"
+    hba.write_text("local all pw_writer,pw_reader scram-sha-256\n" + hba.read_text())
     try:
         cluster.start()
     except subprocess.CalledProcessError as exc:

@@ -62,3 +62,28 @@ def test_migrations_are_numbered_steps_from_zero() -> None:
     from lineage_cli.store.postgres.schema import MIGRATIONS, SCHEMA_VERSION
 
     assert sorted(MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_traversals_are_cycle_safe_and_depth_limited_on_both_stores(store_location: str) -> None:
+    chain = [
+        artifact("a", 1, ["c"]),
+        artifact("b", 2, ["a"]),
+        artifact("c", 3, ["b"]),
+        artifact("d", 4, ["c"]),
+    ]
+    fill(store_location, chain)
+    runner = CliRunner()
+    assert runner.invoke(app, ["build", "--store", store_location]).exit_code == 0
+
+    def ids(*args: str) -> str:
+        result = runner.invoke(app, [*args, "--store", store_location])
+        assert result.exit_code == 0, result.stderr
+        return result.stdout
+
+    assert ids("descendants", "a") == "b\nc\nd\n"
+    assert ids("ancestors", "d") == "a\nb\nc\n"
+    assert ids("ancestors", "d", "--depth", "2") == "b\nc\n"
+    assert ids("descendants", "a", "--depth", "0") == ""
+    with open_store(store_location) as store:
+        view = store.open_view()
+        assert sorted(view.closure("a", "upstream", None)) == ["b", "c"]  # type: ignore[attr-defined]

@@ -136,7 +136,7 @@ class PostgresStore(Store):
             return self.open_graph(as_of)
         from lineage_cli.store.postgres.view import PgView
 
-        return PgView(self._run(self.reader), origin=self.location)
+        return PgView(self._run(self.reader), origin=self.location, url=self.read_url or self.url)
 
     def open_graph(self, as_of: datetime | None = None) -> LineageGraph:
         """The whole graph in memory."""

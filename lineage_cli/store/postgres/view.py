@@ -8,44 +8,37 @@ a depth limit bounds it. Every statement is a plain ``SELECT``, so a read replic
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 import orjson
 
 from lineage_cli.graph import FORMAT_VERSION, LineageGraph
 from lineage_cli.store.index import Dialect, SqlIndex
+from lineage_cli.store.postgres.connect import describe, driver
 
 __all__ = ["POSTGRES", "PgView", "load_document"]
 
 POSTGRES: Final = Dialect(placeholder="%s", blob="BYTEA")
 
-_FOLLOW: Final = {"upstream": ("source", "target"), "downstream": ("target", "source")}
-
 
 class PgView(SqlIndex):
-    """The current graph of a PostgreSQL store, read one indexed lookup (or one recursive query) at a time."""
+    """The current graph of a PostgreSQL store, read one indexed lookup (or one recursive query) at a time.
 
-    def __init__(self, connection: Any, origin: str) -> None:
+    :meth:`SqlIndex.closure` answers ancestors and descendants in one recursive CTE.
+    """
+
+    def __init__(self, connection: Any, origin: str, url: str) -> None:
         super().__init__(connection, POSTGRES, origin=origin)
+        self._url = url
 
-    def closure(self, artifact_id: str, direction: str, depth: int | None) -> list[str]:
-        """Every artifact reached from ``artifact_id`` in ``direction`` (at most ``depth`` hops), unsorted."""
-        reach, by = _FOLLOW[direction]
-        if depth is None:
-            statement = (
-                f"WITH RECURSIVE r(name) AS (SELECT %s::text UNION"
-                f" SELECT e.{reach} FROM edge e JOIN r ON e.{by} = r.name)"
-                " SELECT name FROM r WHERE name <> %s"
-            )
-            rows = self._fetch(statement, (artifact_id, artifact_id))
-        else:
-            statement = (
-                f"WITH RECURSIVE r(name, hops) AS (SELECT %s::text, 0 UNION"
-                f" SELECT e.{reach}, r.hops + 1 FROM edge e JOIN r ON e.{by} = r.name WHERE r.hops < %s)"
-                " SELECT DISTINCT name FROM r WHERE name <> %s"
-            )
-            rows = self._fetch(statement, (artifact_id, depth, artifact_id))
-        return [row[0] for row in rows]
+    def _fetch(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        # A server that goes away mid-query is one sentence naming the store, like any other error.
+        psycopg = driver()
+        try:
+            return super()._fetch(statement, params)
+        except psycopg.Error as exc:
+            raise describe(self._url, exc) from None
 
 
 def load_document(cursor: Any, built_at: str) -> dict[str, Any]:
