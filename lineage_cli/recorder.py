@@ -29,6 +29,7 @@ import orjson
 
 from lineage_cli.errors import UsageError
 from lineage_cli.model import TransformationType
+from lineage_cli.store.base import is_postgres_location
 from lineage_cli.store.events import (
     EVENT_SCHEMA_VERSION,
     KIND_ARTIFACT,
@@ -42,6 +43,7 @@ from lineage_cli.store.events import (
     write_locked,
 )
 from lineage_cli.store.layout import STORE_ENV, StorePaths
+from lineage_cli.store.spool import SpoolSink
 
 __all__ = [
     "DataFlowContext",
@@ -238,10 +240,10 @@ class _Config:
         self.default = DataFlowRecorder(max_events=DEFAULT_RECORDER_KEEPS)
         self.active = self.default
         self.explicit_store: str | None = None
-        self.sink: StoreSink | None = None
+        self.sink: StoreSink | SpoolSink | None = None
         self.sink_source: str | None = None
 
-    def sink_for_now(self) -> StoreSink | None:
+    def sink_for_now(self) -> StoreSink | SpoolSink | None:
         """The sink for the configured store, following ``$LINEAGE_STORE`` when not configured."""
         wanted = self.explicit_store or os.environ.get(STORE_ENV) or None
         if wanted != self.sink_source:
@@ -249,9 +251,16 @@ class _Config:
                 if wanted != self.sink_source:
                     if self.sink is not None:
                         self.sink.close()
-                    self.sink = StoreSink(wanted) if wanted else None
+                    self.sink = _make_sink(wanted) if wanted else None
                     self.sink_source = wanted
         return self.sink
+
+
+def _make_sink(store: str) -> StoreSink | SpoolSink:
+    """A directory store's log, or a PostgreSQL store's spool and shipper (see :mod:`.store.spool`)."""
+    if is_postgres_location(store):
+        return SpoolSink(store)
+    return StoreSink(store)
 
 
 _config = _Config()

@@ -58,6 +58,20 @@ def diamond() -> LineageGraph:
     return make_graph([("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def spool_in_a_temporary_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """PostgreSQL stores spool under a temporary directory, not the user's cache."""
+    import os
+
+    previous = os.environ.get("LINEAGE_SPOOL")
+    os.environ["LINEAGE_SPOOL"] = str(tmp_path_factory.mktemp("spool"))
+    yield
+    if previous is None:
+        del os.environ["LINEAGE_SPOOL"]
+    else:
+        os.environ["LINEAGE_SPOOL"] = previous
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[Cluster]:
     """A throwaway PostgreSQL cluster for the whole session (see tests/pgserver.py)."""

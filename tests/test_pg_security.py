@@ -38,7 +38,9 @@ def roles(pg_cluster: Cluster) -> tuple[str, str, str]:
 
 
 def lineage(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LINEAGE_", "PG"))}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("LINEAGE_", "PG")) or k == "LINEAGE_SPOOL"
+    }
     return subprocess.run(
         [str(LINEAGE), *args], capture_output=True, text=True, env={**clean, **(env or {})}, check=False
     )

@@ -25,7 +25,9 @@ class Ran:
 
 def lineage(*args: str) -> Ran:
     """Run a command in process (CliRunner: what a user sees, without a process start per command)."""
-    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("LINEAGE_")}
+    env: dict[str, str | None] = {
+        k: None for k in os.environ if k.startswith("LINEAGE_") and k != "LINEAGE_SPOOL"
+    }
     result = CliRunner(env=env).invoke(app, list(args))
     return Ran(result.exit_code, result.stdout, result.stderr)
 

@@ -212,3 +212,29 @@ def snapshots(store: StoreOpt = None, json: JsonOpt = False) -> None:
                 "\t".join(str(entry.get(c) if entry.get(c) is not None else "-") for c in columns) + "\n"
             )
         sys.stdout.flush()
+
+
+@app.command()
+def sync(
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            "-s",
+            envvar="LINEAGE_STORE",
+            metavar="URL",
+            help="Only this PostgreSQL store's spool (default: every spool on this machine).",
+            show_default=False,
+        ),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Send the events spooled for PostgreSQL stores (last step on a CI runner); exit 2 if any are left."""
+    from lineage_cli.store.base import is_postgres_location
+    from lineage_cli.store.spool import sync as sync_spools
+
+    result = sync_spools(store if is_postgres_location(store) else None)
+    if json:
+        output.print_json({"sent": result.sent, "stored": result.stored})
+    else:
+        output.info(f"sent {result.sent} spooled events ({result.stored} new to the store).")

@@ -81,13 +81,15 @@ class PostgresStore(Store):
     # -- writing -----------------------------------------------------------------------
 
     def append(self, events: Iterable[dict[str, Any]]) -> int:
-        """Insert the events in one transaction; an ``event_id`` already stored adds nothing."""
-        from lineage_cli.store.postgres.ingest import event_row, insert_rows
+        """The recorder's path: spool, then ship in bounded time (a known ``event_id`` adds nothing).
 
-        rows = [event_row(e) for e in events]
-        if not rows:
-            return 0
-        return int(self._run(lambda: insert_rows(self.primary(), rows)))
+        Returns how many events were new to the store (or, when it cannot be reached, how many
+        wait in the spool for ``lineage sync``).
+        """
+        from lineage_cli.store.spool import spool_and_ship
+
+        batch = list(events)
+        return spool_and_ship(self.url, batch) if batch else 0
 
     def known_event_ids(self, event_ids: Iterable[str]) -> set[str]:
         """One indexed lookup for the whole batch."""

@@ -22,7 +22,13 @@ INSTALL_HINT: Final = "Install it with: pip install 'lineage-cli[postgres]'."
 
 
 class StoreError(InputError):
-    """A PostgreSQL store that cannot be used as asked: unreachable, refused, missing, too new, read-only."""
+    """A PostgreSQL store that cannot be used as asked: unreachable, refused, missing, too new, read-only.
+
+    ``lasting`` is true when trying again later will not help (a refused login, a read-only
+    role, a missing database, a newer schema), false for a server that could not be reached.
+    """
+
+    lasting = True
 
 
 _PASSWORD_IN_NETLOC = re.compile(r"^(?P<head>[a-z]+://[^:/@?#]*):[^@/?#]*@", re.IGNORECASE)
@@ -92,10 +98,12 @@ def describe(location: str, exc: BaseException) -> StoreError:
             f"The PostgreSQL store {name} refused the connection ({_first_line(text, location)}).",
             hint="Check pg_hba.conf and the role's login rights.",
         )
-    return StoreError(
+    unreachable = StoreError(
         f"Cannot reach the PostgreSQL store {name} ({_first_line(text, location)}).",
         hint="Check that the server is running and the host, port and sslmode in the URL are right.",
     )
+    unreachable.lasting = False
+    return unreachable
 
 
 def _first_line(text: str, location: str) -> str:
