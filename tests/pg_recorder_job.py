@@ -32,11 +32,13 @@ def main() -> None:
     events = [e for e in get_recorder().get_events() if e["kind"] == "artifact_recorded"]
     for event in events[: len(events) * resend // 100]:
         sink(event)
+    slowest = max(range(len(timings)), key=timings.__getitem__)
     timings.sort()
     print(
         orjson.dumps(
             {
                 "recorded": count,
+                "slowest_call": slowest,
                 "max_ms": timings[-1] * 1000,
                 "p99_ms": timings[int(len(timings) * 0.99) - 1] * 1000,
             }

@@ -77,8 +77,8 @@ class Cluster:
         self.run(pg_ctl, "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
 
 
-def start_cluster() -> Cluster:
-    """initdb (no fsync), settings in postgresql.conf, start; or skip/fail saying why."""
+def start_cluster(*, durable: bool = False) -> Cluster:
+    """initdb, settings in postgresql.conf (fsync off unless ``durable``), start; or skip/fail saying why."""
     initdb = _bin("initdb")
     if initdb is None or _bin("pg_ctl") is None:
         unavailable("initdb and pg_ctl were not found")
@@ -101,10 +101,9 @@ def start_cluster() -> Cluster:
     )  # fmt: skip
     if done.returncode != 0:
         unavailable(f"initdb failed: {done.stderr.strip()[:300]}")
-    settings = (
-        f"listen_addresses = ''\nunix_socket_directories = '{socket}'\nfsync = off\n"
-        "synchronous_commit = off\nfull_page_writes = off\nmax_connections = 100\nshared_buffers = 32MB\n"
-    )
+    settings = f"listen_addresses = ''\nunix_socket_directories = '{socket}'\nmax_connections = 100\n"
+    if not durable:
+        settings += "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nshared_buffers = 32MB\n"
     with open(data / "postgresql.conf", "a") as conf:
         conf.write(settings)
     # These roles log in with a password (the security tests); everyone else is trusted.
@@ -118,8 +117,8 @@ def start_cluster() -> Cluster:
 
 
 @contextlib.contextmanager
-def running_cluster() -> Iterator[Cluster]:
-    cluster = start_cluster()
+def running_cluster(*, durable: bool = False) -> Iterator[Cluster]:
+    cluster = start_cluster(durable=durable)
     try:
         yield cluster
     finally:

@@ -28,8 +28,8 @@ StoreOpt = Annotated[
         "--store",
         "-s",
         envvar="LINEAGE_STORE",
-        metavar="DIR",
-        help="Store directory. Default: $LINEAGE_STORE, else .lineage/.",
+        metavar="DIR|URL",
+        help="Store directory, or a postgresql:// URL. Default: $LINEAGE_STORE, else .lineage/.",
         show_default=False,
     ),
 ]

@@ -23,6 +23,7 @@ import hashlib
 import os
 import re
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -51,12 +52,12 @@ SPOOL_ENV: Final = "LINEAGE_SPOOL"
 EXIT_FLUSH_SECONDS: Final = 5.0
 """How long a process may spend at exit sending what it recorded."""
 SHIP_EVERY: Final = 0.1
-"""Seconds between the shipper's rounds (sooner when :data:`WAKE_AFTER` events wait)."""
-WAKE_AFTER: Final = 1_000
+"""Seconds between the shipper's rounds."""
 BATCH_BYTES: Final = 4 * 1024 * 1024
 SHIP_CONNECT_TIMEOUT: Final = 2.0
 SHIP_STATEMENT_TIMEOUT_MS: Final = 10_000
 _OFFSET_WIDTH: Final = 20
+_URL_ENV: Final = "LINEAGE_SHIP_URL"
 
 
 def spool_root() -> Path:
@@ -190,9 +191,13 @@ def _pending(directory: Path) -> int:
 
 
 class SpoolSink:
-    """The recorder's sink for a PostgreSQL store: spool locally, ship in the background.
+    """The recorder's sink for a PostgreSQL store: spool locally, ship from a separate process.
 
-    ``paths`` is this process's spool (named in messages). Calls never touch the network.
+    The shipper is a process of its own (``python -m lineage_cli.store.spool``), not a thread:
+    loading the driver and encoding batches would otherwise take the job's interpreter lock
+    for up to a second under load. ``paths`` is this process's spool (named in messages).
+    With ``background=False`` (``lineage record``, ``lineage import``) nothing is started and
+    :meth:`close` ships in the foreground.
     """
 
     def __init__(self, url: str, *, background: bool = True) -> None:
@@ -203,11 +208,7 @@ class SpoolSink:
         self._lock = threading.Lock()
         self._pid = 0
         self._fd: int | None = None
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._since_wake = 0
-        self._connection: Any = None
+        self._shipper: subprocess.Popen[bytes] | None = None
         self.paths = StorePaths(store_dir(url) / "unopened")
 
     def _open(self) -> None:
@@ -220,60 +221,36 @@ class SpoolSink:
         self.paths = StorePaths(directory)
         self._fd = os.open(self.paths.events, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         self._pid = os.getpid()
+        self._shipper = None
         if self.background:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._ship_loop, name="lineage-shipper", daemon=True)
-            self._thread.start()
+            # Started from a thread: the fork and exec stay off the job's first record call.
+            threading.Thread(target=self._start_shipper, name="lineage-shipper-start", daemon=True).start()
             atexit.register(self.close)
 
+    def _start_shipper(self) -> None:
+        # The URL (and any password) goes through the environment, never the command line.
+        env = {**os.environ, _URL_ENV: self.url}
+        with contextlib.suppress(OSError):
+            self._shipper = subprocess.Popen(
+                [sys.executable, "-m", "lineage_cli.store.spool", str(self.paths.root), str(os.getpid())],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # a Ctrl-C to the job does not cut a batch in half
+            )
+
     def __call__(self, event: dict[str, Any]) -> None:
-        """Append one event to the spool and wake the shipper when a batch is ready."""
+        """Append one event to the spool (the shipper picks it up within :data:`SHIP_EVERY`)."""
         line = orjson.dumps(event) + b"\n"
         with self._lock:
             if self._fd is None or self._pid != os.getpid():
                 self._open()  # first event, or a forked child: a spool (and a shipper) of its own
             assert self._fd is not None
             write_locked(self._fd, line, check_tail=False)
-            self._since_wake += 1
-            if self.background and self._since_wake >= WAKE_AFTER:
-                self._since_wake = 0
-                self._wake.set()
 
-    def _ship_once(self) -> None:
-        if self._connection is None:
-            self._connection = _connect(self.url)
-        self.stored += ship_spool(self._connection, self.paths.root)[1]
-
-    def _drop_connection(self) -> None:
-        if self._connection is not None:
-            with contextlib.suppress(Exception):
-                self._connection.close()
-        self._connection = None
-
-    def _ship_loop(self) -> None:
-        backoff = SHIP_EVERY
-        while not self._stop.is_set():
-            self._wake.wait(backoff)
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            try:
-                if _pending(self.paths.root):
-                    self._ship_once()
-                backoff = SHIP_EVERY
-            except Exception as exc:  # never into the job: the spool keeps the events, the next round retries
-                self.problem = _reason(_as_store_error(self.url, exc))
-                self._drop_connection()
-                backoff = min(5.0, max(0.5, backoff * 2))
-
-    def flush(self, timeout: float = EXIT_FLUSH_SECONDS) -> bool:
-        """Ship what is spooled, for at most ``timeout`` seconds; ``True`` when nothing is left."""
-        deadline = time.monotonic() + timeout
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(max(0.0, deadline - time.monotonic()))
-        # A connection of its own: the shipper may still be stuck in a statement on its one.
+    def _flush_here(self, deadline: float) -> bool:
+        """Ship from this process until nothing is left or ``deadline`` passes."""
         connection: Any = None
         while _pending(self.paths.root) and time.monotonic() < deadline:
             try:
@@ -286,12 +263,21 @@ class SpoolSink:
                 with contextlib.suppress(Exception):
                     connection.close()
                 connection = None
-                if not self.background and getattr(error, "lasting", False):
+                if getattr(error, "lasting", False):
                     self._discard()
                     raise error from None  # `lineage record` with a read-only role: fail now, in one sentence
                 time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
         with contextlib.suppress(Exception):
             connection.close()
+        return not _pending(self.paths.root)
+
+    def _wait_for_shipper(self, deadline: float) -> bool:
+        """Wait (polling the offset) while the shipper process sends what is left."""
+        while _pending(self.paths.root) and time.monotonic() < deadline:
+            shipper = self._shipper
+            if shipper is not None and shipper.poll() is not None:
+                break  # it stopped: nobody is sending any more
+            time.sleep(0.02)
         return not _pending(self.paths.root)
 
     def _discard(self) -> None:
@@ -301,7 +287,7 @@ class SpoolSink:
             self.paths.root.rmdir()
 
     def close(self, timeout: float = EXIT_FLUSH_SECONDS) -> bool:
-        """Flush for a bounded time; name the spool on stderr if events are left in it.
+        """Flush for at most ``timeout`` seconds; name the spool on stderr if events are left in it.
 
         Returns ``True`` when every event reached the store.
         """
@@ -310,8 +296,8 @@ class SpoolSink:
                 return True
             os.close(self._fd)
             self._fd = None
-        done = self.flush(timeout)
-        self._drop_connection()
+        deadline = time.monotonic() + timeout
+        done = self._wait_for_shipper(deadline) if self.background else self._flush_here(deadline)
         from lineage_cli.store.postgres.connect import mask
 
         if done:
@@ -323,6 +309,52 @@ class SpoolSink:
                 "run `lineage sync` to send them."
             )
         return done
+
+
+def _parent_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_shipper(directory: Path, parent: int, url: str) -> None:
+    """The shipper process: send new lines every :data:`SHIP_EVERY` s; stop when the job is gone.
+
+    After the job exits it keeps trying for :data:`EXIT_FLUSH_SECONDS`, then leaves what is
+    left for ``lineage sync``; a spool it emptied after the job exited is removed.
+    """
+    connection: Any = None
+    backoff = SHIP_EVERY
+    orphaned_at: float | None = None
+    while True:
+        if orphaned_at is None and not _parent_alive(parent):
+            orphaned_at = time.monotonic()
+        pending = _pending(directory)
+        if orphaned_at is not None and (not pending or time.monotonic() - orphaned_at > EXIT_FLUSH_SECONDS):
+            if not pending:
+                with contextlib.suppress(OSError):
+                    for name in ("events.jsonl", "shipped"):
+                        (directory / name).unlink(missing_ok=True)
+                    directory.rmdir()
+            break
+        if pending:
+            try:
+                if connection is None:
+                    connection = _connect(url)
+                ship_spool(connection, directory)
+                backoff = SHIP_EVERY
+            except Exception:
+                with contextlib.suppress(Exception):
+                    connection.close()
+                connection = None
+                backoff = min(2.0, max(0.25, backoff * 2))
+        time.sleep(backoff if pending else SHIP_EVERY)
+    with contextlib.suppress(Exception):
+        connection.close()
 
 
 def spool_and_ship(url: str, events: list[dict[str, Any]], timeout: float = EXIT_FLUSH_SECONDS) -> int:
@@ -435,3 +467,7 @@ def sync(url: str | None = None) -> SyncResult:
             hint="Run `lineage sync` again once the store can be reached.",
         )
     return result
+
+
+if __name__ == "__main__":  # the shipper process started by SpoolSink
+    run_shipper(Path(sys.argv[1]), int(sys.argv[2]), os.environ.pop(_URL_ENV, ""))
