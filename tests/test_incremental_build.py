@@ -75,3 +75,23 @@ def test_build_output_still_writes_the_lineage_file(pg_url: str, tmp_path: Path)
         result = store.build(output=tmp_path / "lineage.json")
     written = orjson.loads((tmp_path / "lineage.json").read_bytes())
     assert sorted(written["nodes"]) == ["clean", "raw"] and result.output == tmp_path / "lineage.json"
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stream=streams, minute=st.integers(0, 31))
+def test_as_of_probes_answer_as_the_fold_does(pg_cluster: Cluster, stream: Any, minute: int) -> None:
+    from lineage_cli.model import parse_timestamp
+    from lineage_cli.queries import ancestors, descendants
+    from tests.storehelp import at
+
+    moment = parse_timestamp(at(minute))
+    with open_store(pg_cluster.url(pg_cluster.new_database())) as store:
+        store.append(make_events(stream))
+        view = store.open_view(moment)
+        whole = store.open_graph(moment)
+        for aid in ["a", "b", "c", "d", "e", "f", "x"]:
+            assert (aid in view) == (aid in whole)
+            if aid in whole:
+                assert view.parents(aid) == whole.parents(aid) and view.children(aid) == whole.children(aid)
+                assert ancestors(view, aid) == ancestors(whole, aid)
+                assert descendants(view, aid) == descendants(whole, aid)

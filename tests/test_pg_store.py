@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from lineage_cli.cli import app
 from lineage_cli.store.base import open_store
 from lineage_cli.store.postgres import PostgresStore
+from lineage_cli.store.postgres.schema import SCHEMA_VERSION
 from tests.pgserver import Cluster
 from tests.storehelp import artifact, fill, write_store
 
@@ -54,14 +55,31 @@ def test_a_newer_schema_is_one_sentence_and_exit_2(pg_url: str, pg_cluster: Clus
     result = CliRunner().invoke(app, ["ancestors", "a", "--store", pg_url])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: The PostgreSQL store postgresql://postgres@/")
-    assert "has schema version 99, newer than this lineage's (1). Upgrade lineage" in result.stderr
+    assert f"has schema version 99, newer than this lineage's ({SCHEMA_VERSION}). Upgrade" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_migrations_are_numbered_steps_from_zero() -> None:
-    from lineage_cli.store.postgres.schema import MIGRATIONS, SCHEMA_VERSION
+    from lineage_cli.store.postgres.schema import MIGRATIONS
 
     assert sorted(MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_an_older_schema_is_migrated_forward_on_first_use(pg_cluster: Cluster) -> None:
+    from lineage_cli.store.postgres.schema import MIGRATIONS
+
+    database = pg_cluster.new_database()
+    for statement in MIGRATIONS[1]:  # a store made by the first version of the schema
+        pg_cluster.sql(statement, database)
+    pg_cluster.sql("INSERT INTO lineage_meta VALUES ('schema_version', '1')", database)
+    url = pg_cluster.url(database)
+    fill(url, [artifact("raw", 1), artifact("clean", 2, ["raw"])])
+    assert pg_cluster.sql("SELECT value FROM lineage_meta", database).strip() == str(SCHEMA_VERSION)
+    assert "events_by_input" in pg_cluster.sql("SELECT indexname FROM pg_indexes", database)
+    with open_store(url) as store:
+        from lineage_cli.model import parse_timestamp
+
+        assert store.open_view(parse_timestamp("2026-01-01T01:00:00Z")).children("raw") == ("clean",)
 
 
 def test_traversals_are_cycle_safe_and_depth_limited_on_both_stores(store_location: str) -> None:

@@ -133,10 +133,14 @@ class PostgresStore(Store):
     # -- reading -----------------------------------------------------------------------
 
     def open_view(self, as_of: datetime | None = None) -> GraphView:
-        """The tables, read per lookup and by recursive CTE; at ``as_of``, the fold up to that moment."""
-        if as_of is not None:
-            return self.open_graph(as_of)
+        """The tables, read per lookup and by recursive CTE; at ``as_of``, index probes on the events."""
         from lineage_cli.store.postgres.view import PgView
+
+        if as_of is not None:
+            from lineage_cli.store.postgres.asof import AsOfView
+
+            probe = PgView(self._run(self.reader), origin=self.location, url=self.read_url or self.url)
+            return AsOfView(probe.fetch, as_of, lambda: self.open_graph(as_of))
 
         return PgView(self._run(self.reader), origin=self.location, url=self.read_url or self.url)
 

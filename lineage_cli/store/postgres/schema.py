@@ -53,6 +53,12 @@ MIGRATIONS: Final[dict[int, list[str]]] = {
             events bigint NOT NULL, last_event_time text, graph_hash text)""",
         "INSERT INTO build_state VALUES (1, '0', 0, NULL, NULL)",
     ],
+    2: [
+        # Time travel without replaying the log: which records named an artifact as an input
+        # (the children of an artifact at any moment), one index probe.
+        "CREATE INDEX events_by_input ON events USING gin (((body::jsonb) -> 'inputs'))"
+        " WHERE artifact_id IS NOT NULL",
+    ],
 }
 """Statements that bring the schema from version ``n - 1`` to ``n``; a new version appends a key."""
 

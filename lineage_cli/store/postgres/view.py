@@ -32,6 +32,18 @@ class PgView(SqlIndex):
         super().__init__(connection, POSTGRES, origin=origin)
         self._url = url
 
+    def fetch(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Run one ``SELECT`` written for PostgreSQL (``%s`` placeholders) and return its rows."""
+        psycopg = driver()
+        try:
+            with self._connection.cursor() as cursor:
+                cursor.execute(statement, params)
+                rows: list[Any] = cursor.fetchall()
+        except psycopg.Error as exc:
+            raise describe(self._url, exc) from None
+        self.lookups += 1
+        return rows
+
     def _fetch(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         # A server that goes away mid-query is one sentence naming the store, like any other error.
         psycopg = driver()
