@@ -96,11 +96,9 @@ def store_dir(url: str) -> Path:
 
 
 def _report(message: str) -> None:
-    try:
-        sys.stderr.write(f"lineage: {message}\n")
-        sys.stderr.flush()
-    except Exception:
-        pass
+    from lineage_cli.recorder import _report as report  # the recorder's one stderr line, never raising
+
+    report(message)
 
 
 def _read_offset(path: Path) -> int:

@@ -40,6 +40,20 @@ class FoldRun:
     new_events: int
 
 
+def _collector(
+    on_problem: Callable[[LogProblem], None] | None,
+) -> tuple[list[LogProblem], Callable[[LogProblem], None]]:
+    """A list that keeps every problem, and the function that adds one (and passes it on)."""
+    problems: list[LogProblem] = []
+
+    def report(problem: LogProblem) -> None:
+        problems.append(problem)
+        if on_problem:
+            on_problem(problem)
+
+    return problems, report
+
+
 def feed(
     folder: _Folder,
     rows: Iterable[tuple[int, str]],
@@ -111,13 +125,7 @@ def fold_from_state(
     ``state`` is the ``build_state`` row. ``horizon`` bounds the events taken (``None``: every
     event visible now, for a read-only answer such as ``lineage stale``).
     """
-    problems: list[LogProblem] = []
-
-    def report(problem: LogProblem) -> None:
-        problems.append(problem)
-        if on_problem:
-            on_problem(problem)
-
+    problems, report = _collector(on_problem)
     folder = _Folder(None)
     if not full:
         _seed(cursor, folder, state)
@@ -151,13 +159,7 @@ def fold_events_until(
     Only the events up to ``moment`` are read (an index range on ``time``), plus any event
     whose time could not be read, so the fold reports it as the directory store's replay does.
     """
-    problems: list[LogProblem] = []
-
-    def report(problem: LogProblem) -> None:
-        problems.append(problem)
-        if on_problem:
-            on_problem(problem)
-
+    problems, report = _collector(on_problem)
     folder = _Folder(moment)
     cursor.execute(
         "SELECT seq, body FROM events WHERE time <= %s OR time IS NULL ORDER BY tx, seq", (moment,)
