@@ -9,9 +9,10 @@ from pathlib import Path
 
 import orjson
 import pytest
+from typer.testing import CliRunner
 
+from lineage_cli.cli import app
 from lineage_cli.store.postgres.connect import mask
-from tests.conftest import LINEAGE
 from tests.pgserver import Cluster
 from tests.storehelp import artifact, fill
 
@@ -38,12 +39,12 @@ def roles(pg_cluster: Cluster) -> tuple[str, str, str]:
 
 
 def lineage(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("LINEAGE_", "PG")) or k == "LINEAGE_SPOOL"
+    """Run a command in process, as a user would see it (stdout and stderr apart, the exit status)."""
+    unset: dict[str, str | None] = {
+        k: None for k in os.environ if k.startswith(("LINEAGE_", "PG")) and k != "LINEAGE_SPOOL"
     }
-    return subprocess.run(
-        [str(LINEAGE), *args], capture_output=True, text=True, env={**clean, **(env or {})}, check=False
-    )
+    result = CliRunner(env={**unset, **(env or {})}).invoke(app, list(args))
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
 
 
 def one_sentence(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
