@@ -267,9 +267,11 @@ _config = _Config()
 
 
 def configure(*, store: str | os.PathLike[str] | None = None) -> None:
-    r"""Send recorded events to ``store`` (a store directory); ``None`` goes back to ``$LINEAGE_STORE``.
+    r"""Send recorded events to ``store`` (a directory or a ``postgresql://`` URL); ``None``: the environment.
 
-    Without a configured store and without ``$LINEAGE_STORE``, events stay in memory only.
+    Without a configured store and without ``$LINEAGE_STORE``, events stay in memory only. For a
+    PostgreSQL store, events are spooled locally and shipped in the background
+    (:mod:`lineage_cli.store.spool`).
 
     Examples
     --------

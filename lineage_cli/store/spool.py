@@ -248,7 +248,11 @@ class SpoolSink:
             write_locked(self._fd, line, check_tail=False)
 
     def _flush_here(self, deadline: float) -> bool:
-        """Ship from this process until nothing is left or ``deadline`` passes."""
+        """Ship from this process until nothing is left or ``deadline`` passes.
+
+        In the foreground a lasting failure (a read-only role...) raises at once; in the
+        background nothing raises.
+        """
         connection: Any = None
         while _pending(self.paths.root) and time.monotonic() < deadline:
             try:
@@ -261,7 +265,7 @@ class SpoolSink:
                 with contextlib.suppress(Exception):
                     connection.close()
                 connection = None
-                if getattr(error, "lasting", False):
+                if getattr(error, "lasting", False) and not self.background:
                     self._discard()
                     raise error from None  # `lineage record` with a read-only role: fail now, in one sentence
                 time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
@@ -295,7 +299,13 @@ class SpoolSink:
             os.close(self._fd)
             self._fd = None
         deadline = time.monotonic() + timeout
-        done = self._wait_for_shipper(deadline) if self.background else self._flush_here(deadline)
+        if self.background:
+            done = self._wait_for_shipper(deadline)
+            shipper = self._shipper
+            if not done and (shipper is None or shipper.poll() is not None):
+                done = self._flush_here(deadline)  # no shipper process could run here: send it ourselves
+        else:
+            done = self._flush_here(deadline)
         from lineage_cli.store.postgres.connect import mask
 
         if done:
