@@ -33,6 +33,7 @@ import orjson
 from lineage_cli import bookkeeping
 from lineage_cli.errors import UsageError
 from lineage_cli.model import TransformationType
+from lineage_cli.store.base import Store
 from lineage_cli.store.discovery import STORE_ENV, discover_store, is_database_location
 from lineage_cli.store.events import (
     EVENT_SCHEMA_VERSION,
@@ -47,7 +48,6 @@ from lineage_cli.store.events import (
     write_locked,
 )
 from lineage_cli.store.layout import StorePaths
-from lineage_cli.store.base import Store
 from lineage_cli.store.spool import SpoolSink
 
 __all__ = [
@@ -285,7 +285,9 @@ class _Config:
             self.found_for = key
         return self.found
 
-    def sink_for_now(self, found: tuple[str | None, str | None] | None = None) -> StoreSink | SpoolSink | None:
+    def sink_for_now(
+        self, found: tuple[str | None, str | None] | None = None
+    ) -> StoreSink | SpoolSink | None:
         """The sink for the configured or discovered store (``None``: memory only).
 
         ``found`` is :meth:`discovered`'s answer when the caller already has it.

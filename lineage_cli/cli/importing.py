@@ -126,7 +126,6 @@ def import_dbt_command(
     rebuilds them. Importing the same files twice adds nothing (see README, "From dbt").
     """
     from lineage_cli.interop.dbt_import import import_dbt
-
     from lineage_cli.store.local import LocalStore
 
     with open_store(store) as chosen:

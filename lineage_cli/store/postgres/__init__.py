@@ -133,15 +133,17 @@ class PostgresStore(Store):
     # -- reading -----------------------------------------------------------------------
 
     def open_view(self, as_of: datetime | None = None, *, on_pending: OnPending = None) -> GraphView:
-        """The tables, read per lookup and by recursive CTE; at ``as_of``, index probes on the events."""
+        """The tables, read per lookup and by recursive CTE; at ``as_of``, the fold up to then.
+
+        ``on_pending`` hears nothing: events arrive from many machines, and ``lineage build``
+        folds them (see README, "Team store").
+        """
         from lineage_cli.store.postgres.view import PgView
 
         if as_of is not None:
-            from lineage_cli.store.postgres.asof import AsOfView
-
-            probe = PgView(self._run(self.reader), origin=self.location, url=self.read_url or self.url)
-            return AsOfView(probe.fetch, as_of, lambda: self.open_graph(as_of))
-
+            # The one fold of the events up to the moment (read by an index range on their time):
+            # aliases, a flow's declared inputs and external inputs are decided only there.
+            return self.open_graph(as_of)
         return PgView(self._run(self.reader), origin=self.location, url=self.read_url or self.url)
 
     def open_graph(self, as_of: datetime | None = None, *, on_pending: OnPending = None) -> LineageGraph:

@@ -21,7 +21,7 @@ import orjson
 from lineage_cli.errors import LineageFileError
 from lineage_cli.model import ArtifactStatus
 from lineage_cli.store.build import Fold, Progress, StaleReason, _Folder, _parse_time
-from lineage_cli.store.events import KIND_ARTIFACT, LogProblem
+from lineage_cli.store.events import KIND_ARTIFACT, KIND_DESCRIBED, LogProblem
 
 __all__ = ["FoldRun", "feed", "fold_events_until", "fold_from_state"]
 
@@ -38,6 +38,8 @@ class FoldRun:
     touched: set[str]
     flows_touched: set[str]
     new_events: int
+    described: list[tuple[int, str]]
+    """Every ``artifact_described`` event folded, ``(seq, body)``: the fold keeps only their effect."""
 
 
 def _collector(
@@ -63,8 +65,12 @@ def feed(
     report: Callable[[LogProblem], None],
     touched: set[str] | None = None,
     flows_touched: set[str] | None = None,
+    described: list[tuple[int, str]] | None = None,
 ) -> int:
-    """Fold ``(seq, body)`` rows in order, as :func:`lineage_cli.store.build.fold_log` folds log lines."""
+    """Fold ``(seq, body)`` rows in order, as :func:`lineage_cli.store.build.fold_log` folds log lines.
+
+    ``described`` collects the ``artifact_described`` events folded (a later build re-reads them).
+    """
     count = 0
     for seq, body in rows:
         count += 1
@@ -79,6 +85,9 @@ def feed(
                 if event["kind"] == KIND_ARTIFACT:
                     if touched is not None:
                         touched.add(event["artifact_id"])
+                elif event["kind"] == KIND_DESCRIBED:
+                    if described is not None:
+                        described.append((seq, body))
                 elif flows_touched is not None:
                     flows_touched.add(event["lineage_id"])
         if problem is not None:
@@ -90,10 +99,13 @@ def feed(
     return count
 
 
-def _seed(cursor: Any, folder: _Folder, state: tuple[Any, ...]) -> None:
-    """Load the fold's state as the last build left it."""
+def _seed(cursor: Any, folder: _Folder, state: tuple[Any, ...], described: list[tuple[int, str]]) -> None:
+    """Load the fold's state as the last build left it (artifacts in the order it made them)."""
     _, events, last_event_time, _ = state
-    cursor.execute("SELECT artifact_id, seq, number, is_current, body FROM records ORDER BY first_seq, seq")
+    cursor.execute(
+        "SELECT r.artifact_id, r.seq, r.number, r.is_current, r.body FROM records r"
+        " JOIN artifact a ON a.name = r.artifact_id ORDER BY a.ord, r.seq"
+    )
     current, older = folder.current, folder.older
     for artifact_id, seq, number, is_current, body in cursor:
         event = orjson.loads(body)
@@ -102,9 +114,18 @@ def _seed(cursor: Any, folder: _Folder, state: tuple[Any, ...]) -> None:
             current[artifact_id] = record  # type: ignore[assignment]
         else:
             older.setdefault(artifact_id, []).append(record)  # type: ignore[arg-type]
-    cursor.execute("SELECT lineage_id, time, state, error FROM flows")
-    for lineage_id, time_text, state_text, error in cursor:
-        folder.flows[lineage_id] = (_parse_time(time_text), _STATUS[state_text], error)  # type: ignore[assignment]
+    cursor.execute("SELECT lineage_id, time, state, error, event_id FROM flows")
+    for lineage_id, time_text, state_text, error, event_id in cursor:
+        folder.flows[lineage_id] = (_parse_time(time_text), _STATUS[state_text], error, event_id)  # type: ignore[assignment]
+    cursor.execute("SELECT lineage_id, input FROM declared")
+    for lineage_id, source in cursor:
+        folder.declared_inputs.setdefault(lineage_id, set()).add(source)
+    # Aliases and metadata declared earlier: their effect does not depend on their order.
+    cursor.execute("SELECT seq, body FROM described ORDER BY seq")
+    for seq, body in cursor:
+        event = orjson.loads(body)
+        folder.described.add(_parse_time(event["time"]), event)  # type: ignore[arg-type]
+        described.append((seq, body))
     folder.events = int(events)
     folder.last_time = _parse_time(last_event_time) if last_event_time else None
 
@@ -127,8 +148,9 @@ def fold_from_state(
     """
     problems, report = _collector(on_problem)
     folder = _Folder(None)
+    described: list[tuple[int, str]] = []
     if not full:
-        _seed(cursor, folder, state)
+        _seed(cursor, folder, state, described)
     low = "0" if full else state[0]
     if horizon is None:
         cursor.execute("SELECT seq, body FROM events WHERE tx >= %s::xid8 ORDER BY tx, seq", (low,))
@@ -140,10 +162,17 @@ def fold_from_state(
     touched: set[str] = set()
     flows_touched: set[str] = set()
     new_events = feed(
-        folder, cursor, name, skip_bad=skip_bad, report=report, touched=touched, flows_touched=flows_touched
+        folder,
+        cursor,
+        name,
+        skip_bad=skip_bad,
+        report=report,
+        touched=touched,
+        flows_touched=flows_touched,
+        described=described,
     )
     fold = folder.finish(problems, 0, progress)
-    return FoldRun(folder, fold, horizon or low, touched, flows_touched, new_events)
+    return FoldRun(folder, fold, horizon or low, touched, flows_touched, new_events, described)
 
 
 def fold_events_until(

@@ -59,6 +59,22 @@ MIGRATIONS: Final[dict[int, list[str]]] = {
         "CREATE INDEX events_by_input ON events USING gin (((body::jsonb) -> 'inputs'))"
         " WHERE artifact_id IS NOT NULL",
     ],
+    3: [
+        # The event kinds of OpenLineage and dbt imports (run_inputs, artifact_described,
+        # flow_skipped) in the fold's state: a flow's declared inputs, the description events
+        # (aliases, metadata), the event id that breaks a tie between a flow's events.
+        f"ALTER TABLE flows ADD COLUMN event_id {_ID} NOT NULL DEFAULT ''",
+        f"CREATE TABLE declared (lineage_id {_ID} NOT NULL, input {_ID} NOT NULL)",
+        "CREATE TABLE described (seq bigint PRIMARY KEY, body text NOT NULL)",
+        # The query index's selector tables (store/index.py): other names, and attributes with
+        # each id reversed, so short names, globs and `workflow:`-style selectors are range scans.
+        f"CREATE TABLE alias (name {_ID} PRIMARY KEY, artifact {_ID} NOT NULL)",
+        f"CREATE TABLE attr (key {_ID} NOT NULL, value {_ID} NOT NULL, name {_ID} NOT NULL)",
+        "CREATE INDEX attr_by_value ON attr (key, value, name)",
+        # State written by an older version lacks the above: the next build folds every event.
+        "TRUNCATE artifact, edge, records, flows, stale",
+        "UPDATE build_state SET horizon = '0', events = 0, last_event_time = NULL",
+    ],
 }
 """Statements that bring the schema from version ``n - 1`` to ``n``; a new version appends a key."""
 

@@ -52,6 +52,60 @@ class PgView(SqlIndex):
         except psycopg.Error as exc:
             raise describe(self._url, exc) from None
 
+    # -- selectors: SQLite's GLOB and json_each have no PostgreSQL spelling -------------------
+    # Each answer is a superset (a range scan on the glob's literal prefix), filtered as on SQLite.
+
+    def ids_like(self, pattern: str) -> list[str]:
+        """Sorted ids that can match the SQL ``GLOB`` ``pattern`` (the caller filters them)."""
+        low, high = _prefix_range(pattern)
+        return [
+            row[0]
+            for row in self._fetch(
+                "SELECT name FROM artifact WHERE name >= ? AND name < ? ORDER BY name", (low, high)
+            )
+        ]
+
+    def attribute_matches(self, key: str, pattern: str) -> list[str]:
+        """Sorted ids whose attribute ``key`` matches the glob ``pattern`` (a range scan, then the glob)."""
+        from lineage_cli.names import glob_regex, sql_glob
+
+        regex = glob_regex(pattern)
+        low, high = _prefix_range(sql_glob(pattern))
+        rows = self._fetch(
+            "SELECT name, value FROM attr WHERE key = ? AND value >= ? AND value < ?", (key, low, high)
+        )
+        return sorted({name for name, value in rows if regex.fullmatch(value)})
+
+    def type_matches(self, pattern: str) -> list[str]:
+        """Sorted ids with an input edge whose transformation type matches the glob (scans the edges)."""
+        from lineage_cli.names import glob_regex
+
+        regex = glob_regex(pattern)
+        rows = self._fetch("SELECT DISTINCT target, kind FROM edge")
+        return sorted({target for target, kind in rows if regex.fullmatch(kind)})
+
+    def metadata_values(self, key: str) -> list[tuple[str, Any]]:
+        """``(id, value)`` for every artifact whose ``metadata`` has ``key`` (scans the documents)."""
+        rows = self._fetch("SELECT name, doc FROM artifact WHERE doc IS NOT NULL ORDER BY name")
+        found = []
+        for name, doc in rows:
+            metadata = orjson.loads(doc).get("metadata")
+            if isinstance(metadata, dict) and key in metadata:
+                found.append((name, metadata[key]))
+        return found
+
+
+def _prefix_range(pattern: str) -> tuple[str, str]:
+    """The range of text starting with ``pattern``'s literal prefix (before ``*``, ``?`` or ``[``).
+
+    Examples
+    --------
+    >>> _prefix_range("model.*")[0]
+    'model.'
+    """
+    cut = min((i for i, c in enumerate(pattern) if c in "*?["), default=len(pattern))
+    return pattern[:cut], pattern[:cut] + "\U0010ffff"
+
 
 def load_document(cursor: Any, built_at: str) -> dict[str, Any]:
     """The current graph as a lineage document, nodes and edges in the order the fold made them."""

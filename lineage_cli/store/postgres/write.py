@@ -1,4 +1,10 @@
-"""Write a fold's result to the PostgreSQL store's tables: everything (full build) or only what changed."""
+"""Write a fold's result to the PostgreSQL store's tables, in the directory store's order.
+
+The tables are rewritten whole from the fold: with aliases (which merge artifacts), a flow's
+declared inputs (which add edges to artifacts no new event named) and external inputs (which
+come and go with their consumers), what one event changes is not local, and the fold already
+holds every row. Only the events are read incrementally (see :mod:`.fold`).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,14 @@ from typing import Any
 
 import orjson
 
+from lineage_cli.attributes import document_attributes
 from lineage_cli.model import format_timestamp
+from lineage_cli.store.index import REVERSED
 from lineage_cli.store.postgres.fold import FoldRun
 
 __all__ = ["write_fold"]
+
+_TABLES = "artifact, edge, records, flows, stale, declared, described, alias, attr"
 
 
 def _copy(cursor: Any, table: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> None:
@@ -19,10 +29,9 @@ def _copy(cursor: Any, table: str, columns: str, rows: Iterable[tuple[Any, ...]]
             copy.write_row(row)
 
 
-def _record_rows(run: FoldRun, artifact_ids: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+def _record_rows(run: FoldRun) -> Iterator[tuple[Any, ...]]:
     current, older = run.folder.current, run.folder.older
-    for artifact_id in artifact_ids:
-        _, seq, number, event = current[artifact_id]
+    for artifact_id, (_, seq, number, event) in current.items():
         records = [(seq, number, True, event)] + [
             (r[1], r[2], False, r[3]) for r in older.get(artifact_id, ())
         ]
@@ -31,91 +40,69 @@ def _record_rows(run: FoldRun, artifact_ids: Iterable[str]) -> Iterator[tuple[An
             yield artifact_id, r_seq, r_number, is_current, first, orjson.dumps(r_event).decode()
 
 
-def _edge_rows(run: FoldRun, artifact_ids: Iterable[str], order: dict[str, int]) -> Iterator[tuple[Any, ...]]:
-    nodes = run.fold.nodes
-    for artifact_id in artifact_ids:
-        node = nodes[artifact_id]
-        inputs = node["inputs"]
-        if not inputs:
-            continue
-        edge_type = run.folder.current[artifact_id][3].get("transformation_type") or "derived"
-        for position, source in enumerate(inputs):
-            yield source, artifact_id, order[artifact_id], position, edge_type, node["transformation"], None
+def _edge_rows(run: FoldRun, order: dict[str, int]) -> Iterator[tuple[Any, ...]]:
+    positions: dict[str, int] = {}
+    for edge in run.fold.edges:
+        target = edge["target"]
+        position = positions.get(target, 0)
+        positions[target] = position + 1
+        yield edge["source"], target, order[target], position, edge["type"], edge["description"], None
 
 
 def write_fold(cursor: Any, run: FoldRun, *, full: bool) -> None:
-    """Bring the tables in line with ``run``'s fold, writing only rows that changed unless ``full``."""
+    """Replace the tables' content with ``run``'s fold (``full`` reads nothing different here)."""
+    del full  # every build rewrites the tables; see the module's docstring
     fold, folder = run.fold, run.folder
-    first_seq = {
-        aid: min([rec[1], *(r[1] for r in folder.older.get(aid, ()))]) for aid, rec in folder.current.items()
-    }
-    reasons = {aid: orjson.dumps(reason.to_json()).decode() for aid, reason in fold.stale.items()}
-    if full:
-        cursor.execute("TRUNCATE artifact, edge, records, flows, stale")
-        changed: Iterable[str] = list(fold.nodes)
-        stale_rows = list(reasons.items())
-        flow_ids: Iterable[str] = list(folder.flows)
-        touched: Iterable[str] = list(folder.current)
-    else:
-        cursor.execute("SELECT artifact_id, reason FROM stale")
-        old = dict(cursor.fetchall())
-        stale_changed = {a for a in old.keys() | reasons.keys() if old.get(a) != reasons.get(a)}
-        flow_ids = run.flows_touched
-        by_flow = (
-            {aid for aid, rec in folder.current.items() if rec[3]["lineage_id"] in run.flows_touched}
-            if run.flows_touched
-            else set()
-        )
-        changed = sorted(run.touched | by_flow | stale_changed)
-        touched = sorted(run.touched)
-        cursor.execute("DELETE FROM stale WHERE artifact_id = ANY(%s)", (sorted(stale_changed),))
-        stale_rows = [(a, reasons[a]) for a in sorted(stale_changed) if a in reasons]
-        cursor.execute("DELETE FROM records WHERE artifact_id = ANY(%s)", (touched,))
-        cursor.execute("DELETE FROM flows WHERE lineage_id = ANY(%s)", (sorted(flow_ids),))
-    _copy(
-        cursor, "records", "artifact_id, seq, number, is_current, first_seq, body", _record_rows(run, touched)
-    )
+    nodes = fold.nodes
+    order = {aid: position for position, aid in enumerate(nodes)}  # the lineage file's order
+    cursor.execute(f"TRUNCATE {_TABLES}")
+    _copy(cursor, "records", "artifact_id, seq, number, is_current, first_seq, body", _record_rows(run))
     _copy(
         cursor,
         "flows",
-        "lineage_id, time, state, error",
+        "lineage_id, time, state, error, event_id",
         (
-            (lid, format_timestamp(folder.flows[lid][0]), folder.flows[lid][1].value, folder.flows[lid][2])
-            for lid in flow_ids
-            if lid in folder.flows
+            (lid, format_timestamp(moment), state.value, error, event_id)
+            for lid, (moment, state, error, event_id) in folder.flows.items()
         ),
     )
-    _copy(cursor, "stale", "artifact_id, reason", stale_rows)
+    _copy(
+        cursor,
+        "stale",
+        "artifact_id, reason",
+        ((aid, orjson.dumps(reason.to_json()).decode()) for aid, reason in fold.stale.items()),
+    )
+    _copy(
+        cursor,
+        "declared",
+        "lineage_id, input",
+        ((lid, source) for lid, sources in folder.declared_inputs.items() for source in sorted(sources)),
+    )
+    _copy(cursor, "described", "seq, body", sorted(set(run.described)))
     dumps = orjson.dumps
-    node_rows = [(aid, dumps(fold.nodes[aid]), first_seq[aid]) for aid in changed]
-    if full:
-        _copy(cursor, "artifact", "name, doc, ord", node_rows)
-        _copy(
-            cursor,
-            "edge",
-            "source, target, ord, position, kind, description, metadata",
-            _edge_rows(run, fold.nodes, first_seq),
-        )
-        cursor.execute(
-            "INSERT INTO artifact (name) SELECT DISTINCT source FROM edge ON CONFLICT (name) DO NOTHING"
-        )
-        return
-    cursor.executemany(
-        "INSERT INTO artifact (name, doc, ord) VALUES (%s, %s, %s)"
-        " ON CONFLICT (name) DO UPDATE SET doc = excluded.doc, ord = excluded.ord",
-        node_rows,
+    _copy(cursor, "artifact", "name, doc, ord", ((aid, dumps(doc), order[aid]) for aid, doc in nodes.items()))
+    _copy(
+        cursor,
+        "edge",
+        "source, target, ord, position, kind, description, metadata",
+        _edge_rows(run, order),
     )
-    cursor.execute("DELETE FROM edge WHERE target = ANY(%s) RETURNING source", (touched,))
-    removed = sorted({row[0] for row in cursor.fetchall()})
-    new_edges = list(_edge_rows(run, touched, first_seq))
-    _copy(cursor, "edge", "source, target, ord, position, kind, description, metadata", new_edges)
-    cursor.execute(
-        "INSERT INTO artifact (name) SELECT unnest(%s::text[]) ON CONFLICT (name) DO NOTHING",
-        (sorted({row[0] for row in new_edges}),),
+    aliases = {
+        name: aid for aid, doc in nodes.items() for name in doc.get("aliases", ()) if name not in nodes
+    }
+    _copy(cursor, "alias", "name, artifact", sorted(aliases.items()))
+    _copy(
+        cursor,
+        "attr",
+        "key, value, name",
+        (
+            row
+            for aid, doc in nodes.items()
+            for row in ((key, value, aid) for key, value in document_attributes(aid, doc))
+        ),
     )
-    # An endpoint no edge names any more is no longer known, as in a fresh lineage file.
+    _copy(cursor, "attr", "key, value, name", ((REVERSED, aid[::-1], aid) for aid in nodes))
+    # An endpoint that is no artifact (a lineage file written elsewhere) is still an id.
     cursor.execute(
-        "DELETE FROM artifact a WHERE a.doc IS NULL AND a.name = ANY(%s)"
-        " AND NOT EXISTS (SELECT 1 FROM edge e WHERE e.source = a.name)",
-        (removed,),
+        "INSERT INTO artifact (name) SELECT DISTINCT source FROM edge ON CONFLICT (name) DO NOTHING"
     )
