@@ -11,7 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lineage_cli.store.base import Store, open_store
-from lineage_cli.store.events import KIND_FLOW_COMPLETED, KIND_FLOW_FAILED, KIND_FLOW_STARTED
+from lineage_cli.store.events import (
+    KIND_DESCRIBED,
+    KIND_FLOW_COMPLETED,
+    KIND_FLOW_FAILED,
+    KIND_FLOW_SKIPPED,
+    KIND_FLOW_STARTED,
+    KIND_RUN_INPUTS,
+)
 from tests.pgserver import Cluster
 from tests.storehelp import artifact, event
 
@@ -22,9 +29,21 @@ records = st.tuples(
     st.sampled_from([None, "1", "2"]),
 )  # fmt: skip
 flow_events = st.tuples(
-    st.sampled_from([KIND_FLOW_STARTED, KIND_FLOW_COMPLETED, KIND_FLOW_FAILED]), flows, st.integers(0, 30)
+    st.sampled_from([KIND_FLOW_STARTED, KIND_FLOW_COMPLETED, KIND_FLOW_FAILED, KIND_FLOW_SKIPPED]),
+    flows,
+    st.integers(0, 30),
 )
-streams = st.lists(st.one_of(records, flow_events), min_size=1, max_size=25)
+# The event kinds of the OpenLineage and dbt imports: a flow's declared inputs, and aliases and
+# metadata declared about an artifact (aliases among the ids merge artifacts).
+declared = st.tuples(
+    st.just(KIND_RUN_INPUTS), flows, st.integers(0, 30), st.lists(ids, max_size=2, unique=True)
+)
+described = st.tuples(
+    st.just(KIND_DESCRIBED), ids, st.integers(0, 30),
+    st.lists(st.sampled_from(["e", "f", "x", "y"]), max_size=2),
+    st.sampled_from([None, {"owner": "ann"}, {"owner": "bob"}]),
+)  # fmt: skip
+streams = st.lists(st.one_of(records, flow_events, declared, described), min_size=1, max_size=25)
 
 
 def make_events(stream: list[Any]) -> list[dict[str, Any]]:
@@ -33,6 +52,14 @@ def make_events(stream: list[Any]) -> list[dict[str, Any]]:
         if item[0] == "artifact":
             _, aid, minute, inputs, lineage_id, version = item
             made.append(artifact(aid, minute, inputs, lineage_id=lineage_id, version=version))
+        elif item[0] == KIND_RUN_INPUTS:
+            _, lineage_id, minute, inputs = item
+            made.append(event(KIND_RUN_INPUTS, minute, lineage_id, inputs=inputs))
+        elif item[0] == KIND_DESCRIBED:
+            _, aid, minute, aliases, metadata = item
+            made.append(
+                event(KIND_DESCRIBED, minute, "L0", artifact_id=aid, aliases=aliases, metadata=metadata)
+            )
         else:
             kind, lineage_id, minute = item
             made.append(event(kind, minute, lineage_id, error="boom" if kind == KIND_FLOW_FAILED else None))
@@ -51,7 +78,7 @@ def results(store: Store, events: list[dict[str, Any]], cuts: list[int]) -> tupl
     return hashes[-1], nodes, [r.to_json() for r in store.stale()], store.build().statuses
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(stream=streams, cuts=st.lists(st.integers(0, 25), max_size=4), resend=st.integers(0, 25))
 def test_any_split_into_incremental_builds_equals_one_full_build(
     pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory, stream: Any, cuts: list[int], resend: int

@@ -105,3 +105,6 @@ def test_traversals_are_cycle_safe_and_depth_limited_on_both_stores(store_locati
     with open_store(store_location) as store:
         view = store.open_view()
         assert sorted(view.closure("a", "upstream", None)) == ["b", "c"]  # type: ignore[attr-defined]
+    if not store_location.startswith("postgresql"):
+        # A cyclic store on purpose: leave it out of the check that every built store validates.
+        (Path(store_location) / "built.json").unlink()
