@@ -149,6 +149,15 @@ class Descriptions:
             current[target] = records[-1]
             if len(records) > 1:
                 older[target] = records[:-1]
+        # Every artifact with other names numbers its records by their order, whether or not an
+        # alias was recorded in this fold: an incremental build (seeded with merged records) and
+        # one full build then number them alike.
+        for target in sorted(set(renamed.values())):
+            if target in current and target in older:
+                records = sorted([*older[target], current[target]], key=order)
+                records = [(r[0], r[1], number, r[3]) for number, r in enumerate(records, start=1)]
+                current[target] = records[-1]
+                older[target] = records[:-1]
         for name in [n for n in self._metadata if n in renamed]:
             self._metadata.setdefault(renamed[name], []).extend(self._metadata.pop(name))
         return renamed

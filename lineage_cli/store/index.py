@@ -473,7 +473,7 @@ class SqlIndex:
         Examples
         --------
         >>> con = sqlite3.connect(":memory:")
-        >>> write_rows(con, [("file/tmp/t", b"{}")], [], {}, aliases=[("hive://m/db.t", "file/tmp/t")])
+        >>> write_rows(con, [("file/tmp/t", {})], [], {}, aliases=[("hive://m/db.t", "file/tmp/t")])
         >>> SqlIndex(con).alias_of("hive://m/db.t"), SqlIndex(con).require("file:///tmp/t")
         ('file/tmp/t', 'file/tmp/t')
         """
