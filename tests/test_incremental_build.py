@@ -78,7 +78,7 @@ def results(store: Store, events: list[dict[str, Any]], cuts: list[int]) -> tupl
     return hashes[-1], nodes, [r.to_json() for r in store.stale()], store.build().statuses
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(stream=streams, cuts=st.lists(st.integers(0, 25), max_size=4), resend=st.integers(0, 25))
 def test_any_split_into_incremental_builds_equals_one_full_build(
     pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory, stream: Any, cuts: list[int], resend: int

@@ -119,7 +119,9 @@ def _seed(cursor: Any, folder: _Folder, state: tuple[Any, ...], described: list[
         folder.flows[lineage_id] = (_parse_time(time_text), _STATUS[state_text], error, event_id)  # type: ignore[assignment]
     cursor.execute("SELECT lineage_id, input FROM declared")
     for lineage_id, source in cursor:
-        folder.declared_inputs.setdefault(lineage_id, set()).add(source)
+        sources = folder.declared_inputs.setdefault(lineage_id, set())
+        if source is not None:
+            sources.add(source)
     # Aliases and metadata declared earlier: their effect does not depend on their order.
     cursor.execute("SELECT seq, body FROM described ORDER BY seq")
     for seq, body in cursor:

@@ -64,7 +64,8 @@ MIGRATIONS: Final[dict[int, list[str]]] = {
         # flow_skipped) in the fold's state: a flow's declared inputs, the description events
         # (aliases, metadata), the event id that breaks a tie between a flow's events.
         f"ALTER TABLE flows ADD COLUMN event_id {_ID} NOT NULL DEFAULT ''",
-        f"CREATE TABLE declared (lineage_id {_ID} NOT NULL, input {_ID} NOT NULL)",
+        # input is NULL for a flow that declared it read nothing (its artifacts are generated).
+        f"CREATE TABLE declared (lineage_id {_ID} NOT NULL, input {_ID})",
         "CREATE TABLE described (seq bigint PRIMARY KEY, body text NOT NULL)",
         # The query index's selector tables (store/index.py): other names, and attributes with
         # each id reversed, so short names, globs and `workflow:`-style selectors are range scans.

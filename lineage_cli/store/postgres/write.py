@@ -76,7 +76,11 @@ def write_fold(cursor: Any, run: FoldRun, *, full: bool) -> None:
         cursor,
         "declared",
         "lineage_id, input",
-        ((lid, source) for lid, sources in folder.declared_inputs.items() for source in sorted(sources)),
+        (
+            (lid, source)
+            for lid, sources in folder.declared_inputs.items()
+            for source in (sorted(sources) or [None])  # an empty declaration is one too
+        ),
     )
     _copy(cursor, "described", "seq, body", sorted(set(run.described)))
     dumps = orjson.dumps
