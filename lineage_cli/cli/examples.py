@@ -29,7 +29,7 @@ EXAMPLES: dict[str, str] = {
     "import openlineage": "lineage import openlineage events.ndjson --skip-bad",
     "import graph": "lineage import graph sample_graphs/warehouse-etl.json",
     "import dbt": "lineage import dbt target/ && lineage build",
-    "sync": "lineage sync --store \"$LINEAGE_STORE\"",
+    "sync": 'lineage sync --store "$LINEAGE_STORE"',
     "init": "lineage init",
     "status": "lineage status --json",
     "run": "lineage run -i raw.csv -o clean.csv -- python clean.py",
