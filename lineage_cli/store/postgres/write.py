@@ -40,6 +40,14 @@ def _record_rows(run: FoldRun) -> Iterator[tuple[Any, ...]]:
             yield artifact_id, r_seq, r_number, is_current, first, orjson.dumps(r_event).decode()
 
 
+def _declared_rows(declared: dict[str, set[str]]) -> Iterator[tuple[str, str | None]]:
+    for lineage_id, sources in declared.items():
+        if not sources:  # a flow that declared it read nothing: its artifacts are generated
+            yield lineage_id, None
+        for source in sorted(sources):
+            yield lineage_id, source
+
+
 def _edge_rows(run: FoldRun, order: dict[str, int]) -> Iterator[tuple[Any, ...]]:
     positions: dict[str, int] = {}
     for edge in run.fold.edges:
@@ -76,11 +84,7 @@ def write_fold(cursor: Any, run: FoldRun, *, full: bool) -> None:
         cursor,
         "declared",
         "lineage_id, input",
-        (
-            (lid, source)
-            for lid, sources in folder.declared_inputs.items()
-            for source in (sorted(sources) or [None])  # an empty declaration is one too
-        ),
+        _declared_rows(folder.declared_inputs),
     )
     _copy(cursor, "described", "seq, body", sorted(set(run.described)))
     dumps = orjson.dumps
