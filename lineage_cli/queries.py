@@ -138,9 +138,9 @@ def _closure(graph: GraphView, artifact_id: str, direction: Direction, depth: in
     closure = getattr(graph, "closure", None)  # a database store answers in one round trip
     if closure is None:
         return walk(graph, artifact_id, direction, depth)
-    graph.require(artifact_id)
+    resolved = graph.require(artifact_id)  # an alias or natural URI names the artifact itself
     _check_depth(depth)
-    return closure(artifact_id, direction, depth)  # type: ignore[no-any-return]
+    return closure(resolved, direction, depth)  # type: ignore[no-any-return]
 
 
 def neighbourhood(
