@@ -42,8 +42,9 @@ sysdeps:
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 # The real Mermaid parser (npm `mermaid` in Node with jsdom) checks Mermaid output in the tests.
+# npm ci once failed with ENOENT on a loaded machine: one retry, then fail loudly.
 tests/js/node_modules/.installed: tests/js/package.json $(wildcard tests/js/package-lock.json)
-	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
+	cd tests/js && { npm ci --no-audit --no-fund --loglevel=error || { sleep 5; npm ci --no-audit --no-fund --loglevel=error; }; }
 	touch $@
 
 dev: $(STAMP) sysdeps $(JS_STAMP)

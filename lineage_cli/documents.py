@@ -6,9 +6,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lineage_cli import queries
-from lineage_cli.graph import node_to_document
+from lineage_cli.graph import GraphView, node_to_document
+from lineage_cli.model import format_timestamp
 
-__all__ = ["edge_refs", "impact_document", "provenance_document", "walk_document"]
+__all__ = [
+    "artifact_row",
+    "edge_refs",
+    "impact_document",
+    "ls_document",
+    "provenance_document",
+    "walk_document",
+]
 
 
 def edge_refs(refs: Sequence[queries.EdgeRef]) -> list[dict[str, Any]]:
@@ -92,4 +100,64 @@ def impact_document(report: queries.ImpactReport) -> dict[str, Any]:
         "affected_critical": report.affected_critical,
         "critical_paths": report.critical_paths,
         "unknown_critical": report.unknown_critical,
+    }
+
+
+def artifact_row(view: GraphView, artifact: str) -> dict[str, Any]:
+    """One artifact's entry in ``lineage ls --json`` (all ``None`` for an id with no record).
+
+    Examples
+    --------
+    >>> from lineage_cli.graph import LineageGraph
+    >>> g = LineageGraph.from_pairs([("raw", "clean")], workflow="etl")
+    >>> row = artifact_row(g, "clean")
+    >>> row["recorded"], row["workflow"], artifact_row(g, "nope")["status"]
+    (True, 'etl', None)
+    """
+    node = view.node(artifact)
+    if node is None:
+        return {
+            "id": artifact,
+            "recorded": False,
+            "status": None,
+            "workflow": None,
+            "stage": None,
+            "agent": None,
+            "version": None,
+            "timestamp": None,
+        }
+    prov = node.provenance
+    return {
+        "id": artifact,
+        "recorded": True,
+        "status": node.status.value,
+        "workflow": prov.workflow,
+        "stage": prov.stage,
+        "agent": prov.agent,
+        "version": node.version,
+        "timestamp": format_timestamp(prov.timestamp),
+    }
+
+
+def ls_document(view: GraphView, selectors: Sequence[str], exclude: Sequence[str] = ()) -> dict[str, Any]:
+    """The document of ``lineage ls SELECTOR... [--exclude SELECTOR]... --json``.
+
+    Raises what :func:`~lineage_cli.selection.select_ids` raises for a bad selector.
+
+    Examples
+    --------
+    >>> from lineage_cli.graph import LineageGraph
+    >>> g = LineageGraph.from_pairs([("raw", "clean"), ("clean", "report")])
+    >>> doc = ls_document(g, ["clean+"], exclude=["report"])
+    >>> doc["count"], [row["id"] for row in doc["artifacts"]]
+    (1, ['clean'])
+    """
+    from lineage_cli.selection import select_ids
+
+    ids = select_ids(view, selectors, exclude)
+    return {
+        "selector": list(selectors),
+        "exclude": list(exclude),
+        "count": len(ids),
+        "artifacts": [artifact_row(view, aid) for aid in ids],
     }

@@ -4,7 +4,7 @@ Every command that takes an artifact id resolves it here, so ``core__patient`` n
 ``model.the_tuva_project.core__patient`` wherever an id is accepted. Resolution tries, in order:
 
 1. the exact id;
-2. an alias (:func:`lookup_alias`, the hook for views that keep aliases);
+2. an alias (:func:`lookup_alias`: OpenLineage symlinks and natural URIs);
 3. a suffix that starts right after a separator (``.``, ``/``, ``__``, ``:``, ``#``) and
    names exactly one artifact;
 4. a glob (``*`` within a ``/``-separated segment, ``**`` across them, ``?`` one character).
@@ -85,10 +85,10 @@ class NameLookup(Protocol):
 
 
 def lookup_alias(view: GraphView, name: str) -> str | None:
-    """The artifact id ``name`` is an alias of, or ``None``: the one hook for aliases.
+    """The artifact id ``name`` is an alias (or the natural URI) of, or ``None``.
 
-    Views do not keep aliases yet; when they do (an ``alias`` lookup on the graph and the
-    index), this function is the only place to wire it, and every command gets aliases.
+    Aliases come from OpenLineage ``symlinks`` facets; every view answers them with
+    :meth:`~lineage_cli.graph.GraphView.alias_of`, so every command accepts them.
 
     Examples
     --------
@@ -96,11 +96,7 @@ def lookup_alias(view: GraphView, name: str) -> str | None:
     >>> lookup_alias(LineageGraph.from_pairs([("a", "b")]), "a") is None
     True
     """
-    find = getattr(view, "alias", None)
-    if callable(find):
-        found = find(name)
-        return found if isinstance(found, str) else None
-    return None
+    return view.alias_of(name)
 
 
 def is_glob(name: str) -> bool:

@@ -150,7 +150,7 @@ def test_dot_draws_columns_as_records_that_graphviz_reads(store: StorePaths) -> 
         store, "export", "--format", "dot", "--columns", "--root", "gs://mock-bucket/result.csv", "--upstream"
     )
     assert shown.returncode == 0, shown.stderr
-    assert 'shape=Mrecord, label="{gs://mock-bucket/result.csv|<c0> a|<c1> b|<c2> c|<c3> d}"' in shown.stdout
+    assert 'shape=Mrecord, label="{result.csv|<c0> a|<c1> b|<c2> c|<c3> d}"' in shown.stdout
     # result.csv <- upload_cp <- upload <- copied.csv, test.csv: 4 columns on 4 column edges each.
     assert shown.stdout.count('style=dashed, color="#607D8B", label="IDENTITY"') == 16
     nodes, edges = dot_plain_counts(shown.stdout.encode())

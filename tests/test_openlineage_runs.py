@@ -104,8 +104,9 @@ def test_time_travel_sees_the_inputs_declared_by_then(tmp_path: Path) -> None:
     assert [len(between), len(after)] == [2, 3]
     change = diff(store, parse_timestamp("2020-12-29T00:00:00Z"), parse_timestamp("2020-12-30T00:00:00Z"))
     files = "file.localhost/file://localhost/"
-    # out_file2 is new (all three inputs), and out_file1 gains the third input.
-    assert change.added == [files + "out_file2.txt"]
+    # out_file2 is new (all three inputs), and out_file1 gains the third input; in_file3, never
+    # recorded itself, is new as an external artifact.
+    assert change.added == [files + "in_file3.txt", files + "out_file2.txt"]
     assert change.edges_added == [
         (files + "in_file1.txt", files + "out_file2.txt"),
         (files + "in_file2.txt", files + "out_file2.txt"),

@@ -6,8 +6,10 @@ import gzip
 import os
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -15,7 +17,11 @@ from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.transport.http import ApiKeyTokenProvider, HttpCompression, HttpConfig, HttpTransport
 
+from lineage_cli.interop.common import ImportResult
+from lineage_cli.interop.openlineage_import import import_openlineage
+from lineage_cli.store.layout import StorePaths
 from tests.conftest import LINEAGE
+from tests.olstreams import built_graph
 from tests.openlineage_scenario import (
     CLEAN,
     CUSTOMERS,
@@ -33,6 +39,24 @@ TOKEN = "s3cret-token-for-tests-0123456789"
 
 def event_set(events: list[dict[str, object]]) -> set[bytes]:
     return {orjson.dumps(e, option=orjson.OPT_SORT_KEYS) for e in events}
+
+
+def oracle(
+    root: Path, events: list[dict[str, Any]], *, extra: list[Path] | None = None
+) -> tuple[ImportResult, StorePaths]:
+    """What `lineage import openlineage` of these events (and files) appends to a fresh store."""
+    root.mkdir(parents=True, exist_ok=True)
+    ol_file = root / "oracle.ndjson"
+    ol_file.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    store = StorePaths(root / "oracle-store")
+    result = import_openlineage([ol_file, *(extra or [])], store)
+    assert result.problems == [], result.problems
+    return result, store
+
+
+def assert_no_duplicate_ids(store: Path) -> None:
+    counts = Counter(e["event_id"] for e in log_events(store))
+    assert [event_id for event_id, n in counts.items() if n > 1] == []
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -87,30 +111,39 @@ def test_openlineage_url_alone_points_a_client_at_the_server(tmp_path: Path) -> 
     assert orjson.loads(body)["ancestors"] == sorted(map(ident, (CLEAN, CUSTOMERS, ORDERS, RAW)))
 
 
-def test_a_run_sent_one_event_at_a_time_gets_the_inputs_its_start_named(server: Server) -> None:
+def test_a_run_sent_one_event_at_a_time_gets_the_inputs_its_start_named(tmp_path: Path) -> None:
+    # START and COMPLETE sent apart build the graph an import of both at once builds.
     start = run_event("split-run", "START", minute=1)
     complete = run_event("split-run", "COMPLETE", minute=2)
     complete["inputs"] = []  # the inputs were named only at START, as some producers do
-    assert server.post(start)[0] == 201
-    assert server.post(complete)[0] == 201
-    status, body = server.get("provenance", artifact="out/split-run")
+    with running(tmp_path / "served") as server:
+        assert server.post(start)[0] == 201
+        assert server.post(complete)[0] == 201
+        status, body = server.get("provenance", artifact="out/split-run")
     assert status == 200
     assert [p["artifact"] for p in orjson.loads(body)["parents"]] == ["in/split-run-0"]
+    _, together = oracle(tmp_path, [start, complete])
+    assert built_graph(StorePaths(tmp_path / "served")) == built_graph(together)
 
 
 # -- writes: batches, resends, bad input ---------------------------------------------
 
 
-def test_a_batch_is_accepted_and_a_resend_adds_nothing(server: Server) -> None:
+def test_a_batch_is_accepted_and_a_resend_adds_nothing(server: Server, tmp_path: Path) -> None:
     batch = [run_event(f"batch-{i}", minute=i) for i in range(5)]
+    expected, imported = oracle(tmp_path, batch)
+    before = log_events(server.store)
     status, answer = server.post(batch)
-    assert status == 201 and answer["received"] == 5 and answer["appended"] == 10
-    before = len(log_events(server.store))
+    assert status == 201 and answer["received"] == 5 and answer["appended"] == expected.appended > 0
+    after = log_events(server.store)
+    assert after[: len(before)] == before
+    assert event_set(after[len(before) :]) == event_set(log_events(imported.root))  # the import's events
     status, again = server.post(batch)
-    assert status == 201 and again["appended"] == 0 and again["duplicates"] == 10
+    assert status == 201 and again["appended"] == 0 and again["duplicates"] == expected.appended
     status, single = server.post(batch[0])
     assert (status, single["appended"]) == (201, 0)
-    assert len(log_events(server.store)) == before
+    assert log_events(server.store) == after
+    assert_no_duplicate_ids(server.store)
 
 
 def test_one_bad_event_rejects_the_whole_batch_naming_it(server: Server) -> None:
@@ -146,10 +179,31 @@ def test_a_body_must_be_json(server: Server) -> None:
     assert status == 415 and b"application/json" in body
 
 
-def test_job_and_dataset_events_are_accepted_and_ignored(server: Server) -> None:
-    job_event = {"eventTime": "2026-01-01T00:00:00Z", "job": {"namespace": "n", "name": "j"}, "producer": "p"}
-    status, answer = server.post(job_event)
-    assert (status, answer["ignored"], answer["appended"]) == (201, 1, 0)
+def test_job_and_dataset_events_are_imported_as_import_does(server: Server, tmp_path: Path) -> None:
+    # A JobEvent is a job's static lineage, a DatasetEvent facts about one dataset: both are
+    # mapped as `import openlineage` maps them.
+    job_event = {
+        "eventTime": "2026-01-01T00:00:00Z",
+        "producer": "p",
+        "job": {"namespace": "n", "name": "j"},
+        "inputs": [{"namespace": "static", "name": "source"}],
+        "outputs": [{"namespace": "static", "name": "target"}],
+    }
+    dataset_event = {
+        "eventTime": "2026-01-01T00:00:00Z",
+        "producer": "p",
+        "dataset": {"namespace": "static", "name": "target", "facets": {"owner": {"name": "me"}}},
+    }
+    for event in (job_event, dataset_event):
+        expected, imported = oracle(tmp_path / str(len(list(tmp_path.iterdir()))), [event])
+        before = len(log_events(server.store))
+        status, answer = server.post(event)
+        assert (status, answer["ignored"], answer["appended"]) == (201, 0, expected.appended)
+        assert expected.appended > 0
+        new = log_events(server.store)[before:]
+        assert event_set(new) == event_set(log_events(imported.root))
+    status, body = server.get("provenance", artifact="static/target")
+    assert status == 200 and [p["artifact"] for p in orjson.loads(body)["parents"]] == ["static/source"]
 
 
 def test_a_naive_event_time_is_a_400_unless_assume_utc(tmp_path: Path) -> None:
@@ -176,7 +230,9 @@ def test_bodies_over_the_limit_get_413_compressed_or_not(tmp_path: Path) -> None
         assert status == 413
         status, answer = server.post(big[:100], gzipped=True)
         assert status == 201 and answer["received"] == 100
-    assert len(log_events(tmp_path / "store")) == 200
+    _, imported = oracle(tmp_path / "oracle", big[:100])
+    assert event_set(log_events(tmp_path / "store")) == event_set(log_events(imported.root))
+    assert_no_duplicate_ids(tmp_path / "store")
 
 
 def test_a_broken_gzip_body_is_a_400(server: Server) -> None:
@@ -210,7 +266,11 @@ def test_with_a_token_writes_need_it_and_reads_do_not(tmp_path: Path) -> None:
         )
         assert server.get("provenance", artifact="out/authed")[0] == 200
     assert TOKEN not in server.stderr
-    assert len(log_events(server.store)) == 4
+    client_file = tmp_path / "client.ndjson"
+    client_writing_to(client_file).emit(_client_event("client-authed"))
+    _, imported = oracle(tmp_path / "oracle", [event], extra=[client_file])
+    assert event_set(log_events(server.store)) == event_set(log_events(imported.root))
+    assert_no_duplicate_ids(server.store)
 
 
 def test_the_token_can_come_from_the_environment(tmp_path: Path) -> None:
@@ -343,3 +403,133 @@ def _client_event(run: str) -> RunEvent:
         producer="https://example.com/tests",
         outputs=[OutputDataset(namespace="out", name=run)],
     )
+
+
+# -- store-wide reads and the HTML view ----------------------------------------------
+
+
+def cli_json(*args: str, store: Path) -> str:
+    """What `lineage ARGS --json --store STORE` prints (status exits 1 when it finds something)."""
+    done = cli(*args, "--json", "--store", str(store))
+    assert done.returncode in (0, 1) and done.stdout, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize(
+    ("params", "args"),
+    [
+        ({}, ()),
+        ({"fail_on": "none"}, ("--fail-on", "none")),
+        ({"fail_on": "failed,unbuilt"}, ("--fail-on", "failed,unbuilt")),
+    ],
+)
+def test_status_is_the_cli_json_byte_for_byte(
+    scenario_server: Server, params: dict[str, str], args: tuple[str, ...]
+) -> None:
+    status, body = scenario_server.get("status", **params)
+    assert status == 200  # whatever it finds: --fail-on only shapes `ok` and `failing`
+    assert body.decode() == cli_json("status", *args, store=scenario_server.store)
+
+
+@pytest.mark.parametrize(
+    ("params", "args"),
+    [
+        ({}, ()),
+        ({"select": f"+{ident(DAILY)}"}, (f"+{ident(DAILY)}",)),
+        ({"select": ["workflow:*", ident(RAW)]}, ("workflow:*", ident(RAW))),
+        (
+            {"select": f"{ident(RAW)}+", "exclude": ident(CLEAN)},
+            (f"{ident(RAW)}+", "--exclude", ident(CLEAN)),
+        ),
+        ({"as_of": "2026-03-01T00:30:00Z"}, ("--as-of", "2026-03-01T00:30:00Z")),
+    ],
+)
+def test_ls_is_the_cli_json_byte_for_byte(
+    scenario_server: Server, params: dict[str, Any], args: tuple[str, ...]
+) -> None:
+    status, body = scenario_server.get("ls", **params)
+    assert status == 200
+    assert body.decode() == cli_json("ls", *args, store=scenario_server.store)
+    assert orjson.loads(body)["count"] > 0
+
+
+def test_a_bad_selector_is_a_400_with_the_cli_sentence(scenario_server: Server) -> None:
+    status, body = scenario_server.get("ls", select="a+,,")
+    done = cli("ls", "a+,,", "--json", "--store", str(scenario_server.store))
+    assert status == 400 and done.returncode == 2
+    message = orjson.loads(body)["error"]
+    assert "column 4" in message and message.splitlines()[0] in done.stderr
+
+
+def test_an_unknown_name_in_a_selector_is_a_404_with_close_matches(scenario_server: Server) -> None:
+    status, body = scenario_server.get("ls", select=ident(DAILY)[:-1])
+    assert status == 404 and ident(DAILY) in orjson.loads(body)["suggestions"]
+
+
+def test_store_reads_of_an_empty_store_are_404s(tmp_path: Path) -> None:
+    with running(tmp_path / "empty") as server:
+        answers = [server.get("status"), server.get("ls"), server.request("GET", "/")[::2]]
+    assert [status for status, _ in answers] == [404, 404, 404]
+    assert all("has no events yet" in orjson.loads(body)["error"] for _, body in answers)
+
+
+def export_html(store: Path, *args: str) -> bytes:
+    done = subprocess.run(
+        [str(LINEAGE), "export", "--format", "html", "--store", str(store), *args],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize(
+    ("path", "args"),
+    [
+        ("/", ()),
+        ("/view?group_by=stage", ("--group-by", "stage")),
+        (
+            f"/view?root={ident(DAILY)}&direction=upstream&depth=1",
+            ("--root", ident(DAILY), "--upstream", "--depth", "1"),
+        ),
+        ("/?as_of=2026-03-01T00:30:00Z", ("--as-of", "2026-03-01T00:30:00Z")),
+    ],
+)
+def test_the_html_view_is_the_exported_page(
+    scenario_server: Server, path: str, args: tuple[str, ...]
+) -> None:
+    status, headers, page = scenario_server.request("GET", path)
+    assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
+    assert page == export_html(scenario_server.store, *args)  # the page embeds no time of its own
+    assert page.count(b'http-equiv="Content-Security-Policy"') == 1 and page.count(b"<script") == 2
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("direction=sideways&root=x", "`direction` is upstream, downstream or both"),
+        ("depth=2", "need `root`"),
+        ("group_by=colour", "`group_by` is one of"),
+        ("root=nope.nothing", "Unknown artifact"),
+    ],
+)
+def test_bad_view_parameters_get_a_sentence(scenario_server: Server, query: str, words: str) -> None:
+    status, headers, body = scenario_server.request("GET", f"/view?{query}")
+    assert status in (400, 404) and headers["content-type"] == "application/json"
+    assert words in orjson.loads(body)["error"]
+
+
+def test_the_served_view_loads_in_a_real_browser(scenario_server: Server) -> None:
+    from tests.browser import chromium, require_browser, watched_page
+
+    with chromium(require_browser()) as browser, watched_page(browser) as watched:
+        watched.page.goto(scenario_server.url + "/")
+        watched.page.evaluate("window.lineageView.ready.then(() => true)")
+        shown = watched.view("visibleIds")
+        violations = watched.page.evaluate("window.__csp")
+    assert watched.errors == [] and watched.dialogs == [] and violations == []
+    assert not [line for line in watched.console if "error" in line.lower() or "refused" in line.lower()]
+    assert watched.requests == [scenario_server.url + "/"]  # the page asks for nothing more
+    listed = orjson.loads(scenario_server.get("ls")[1])["artifacts"]
+    assert shown == [row["id"] for row in listed]

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lineage_cli.errors import LineageFileError
+from lineage_cli.interop.common import ImportResult
 from lineage_cli.interop.openlineage_import import import_openlineage
-from lineage_cli.serve.ingest import BadEvents, Ingestor, LogIds, RunMemory
+from lineage_cli.serve.ingest import BadEvents, Ingestor, LogIds
 from lineage_cli.store.layout import StorePaths
 from tests.conftest import REAL_GRAPHS
 from tests.servehelp import log_events, run_event
@@ -54,7 +55,7 @@ def test_requests_in_any_split_give_the_events_import_gives(
 
 
 def test_concurrent_requests_append_each_event_once(tmp_path: Path) -> None:
-    intake = Ingestor(StorePaths(tmp_path))
+    intake = Ingestor(StorePaths(tmp_path / "served"))
     bodies = [orjson.dumps(run_event(f"r{i % 50}", minute=i % 50)) for i in range(400)]  # each 8 times
     answers: list[tuple[int, int]] = []
     lock = threading.Lock()
@@ -70,10 +71,22 @@ def test_concurrent_requests_append_each_event_once(tmp_path: Path) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    events = log_events(tmp_path)
+    # The oracle: `import openlineage` of the same 400 events at once.
+    ol_file = tmp_path / "ol.ndjson"
+    ol_file.write_bytes(b"".join(body + b"\n" for body in bodies))
+    imported = import_openlineage([ol_file], StorePaths(tmp_path / "imported"))
+    events = log_events(tmp_path / "served")
     assert max(Counter(e["event_id"] for e in events).values()) == 1
-    assert len(events) == 100 == sum(a for a, _ in answers)
-    assert sum(d for _, d in answers) == 700
+    assert event_set(tmp_path / "served") == event_set(tmp_path / "imported")
+    assert len(events) == imported.appended == sum(a for a, _ in answers)
+    assert sum(d for _, d in answers) == imported.duplicates
+
+
+def imported(tmp_path: Path, *bodies: bytes) -> ImportResult:
+    """The oracle: what `import openlineage` of these events, as one file, appends to a fresh store."""
+    ol_file = tmp_path / f"oracle-{len(list(tmp_path.glob('oracle-*.ndjson')))}.ndjson"
+    ol_file.write_bytes(b"".join(body + b"\n" for body in bodies))
+    return import_openlineage([ol_file], StorePaths(ol_file.with_suffix(".store")))
 
 
 def test_events_written_by_another_process_count_as_known(tmp_path: Path) -> None:
@@ -81,10 +94,32 @@ def test_events_written_by_another_process_count_as_known(tmp_path: Path) -> Non
     ol_file.write_bytes(orjson.dumps(run_event("shared")) + b"\n")
     store = StorePaths(tmp_path / "store")
     intake = Ingestor(store)
-    assert intake.ingest(orjson.dumps(run_event("first"))).appended == 2
-    import_openlineage([ol_file], store)  # another writer, after the server started
+    first = orjson.dumps(run_event("first"))
+    assert intake.ingest(first).appended == imported(tmp_path, first).appended > 0
+    shared = import_openlineage([ol_file], store)  # another writer, after the server started
+    assert shared.appended > 0
     result = intake.ingest(ol_file.read_bytes())
-    assert (result.appended, result.duplicates) == (0, 2)
+    assert (result.appended, result.duplicates) == (0, shared.appended)
+    # And the server's own next append, after the other writer's, is read back correctly.
+    second = orjson.dumps(run_event("second"))
+    assert intake.ingest(second).appended == imported(tmp_path, second).appended
+    assert intake.ingest(second).appended == 0
+    assert max(Counter(e["event_id"] for e in log_events(store.root)).values()) == 1
+
+
+def test_a_log_replaced_after_an_append_gets_the_next_appends(tmp_path: Path) -> None:
+    # The server keeps the log open between appends; a log replaced meanwhile (a restore, a
+    # compaction) must receive the next events, not the replaced file.
+    store = StorePaths(tmp_path / "store")
+    intake = Ingestor(store)
+    first, second = (orjson.dumps(run_event(name)) for name in ("before", "after"))
+    intake.ingest(first)
+    store.events.replace(tmp_path / "old.jsonl")
+    assert intake.ingest(first).appended == imported(tmp_path, first).appended  # a new log: not known
+    assert intake.ingest(second).appended == imported(tmp_path, second).appended
+    assert event_set(store.root) == event_set(tmp_path / "oracle-0.store") | event_set(
+        tmp_path / "oracle-1.store"
+    )
 
 
 def test_a_log_replaced_behind_the_server_is_read_again(tmp_path: Path) -> None:
@@ -106,7 +141,8 @@ def test_a_failed_append_refuses_and_a_retry_succeeds(tmp_path: Path) -> None:
     with pytest.raises(LineageFileError, match="the store is a file"):
         intake.ingest(body)
     store.root.unlink()
-    assert intake.ingest(body).appended == 2  # the failed attempt left nothing marked as written
+    expected = imported(tmp_path, body).appended
+    assert intake.ingest(body).appended == expected > 0  # the failed attempt left nothing marked as written
 
 
 def test_a_bad_batch_names_every_bad_event(tmp_path: Path) -> None:
@@ -119,11 +155,3 @@ def test_a_bad_batch_names_every_bad_event(tmp_path: Path) -> None:
     ]
     assert str(caught.value).startswith("2 events have problems; event 2 of 3:")
     assert not (tmp_path / "events.jsonl").exists()
-
-
-def test_the_run_memory_forgets_the_oldest_runs_past_its_byte_budget() -> None:
-    memory = RunMemory(runs=100, max_bytes=1000)
-    memory.remember([(f"d{i}", f"e{i}", f"run-{i}", 300) for i in range(5)])
-    assert memory.prior({f"run-{i}" for i in range(5)}) == ["e2", "e3", "e4"]
-    memory.remember([("d4", "e4-again", "run-4", 300)])  # the same event again: counted once
-    assert memory.prior({"run-4"}) == ["e4-again"]

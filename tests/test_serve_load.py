@@ -12,9 +12,12 @@ import orjson
 import pytest
 from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+from openlineage.client.transport.file import FileConfig, FileTransport
 from openlineage.client.transport.http import HttpConfig, HttpTransport
 from openlineage.client.uuid import generate_new_uuid
 
+from lineage_cli.interop.openlineage_import import import_openlineage
+from lineage_cli.store.layout import StorePaths
 from tests.servehelp import Server, log_events, run_event, running, start
 
 CLIENTS = 8
@@ -66,8 +69,21 @@ def test_eight_clients_lose_and_duplicate_nothing(tmp_path: Path) -> None:
     assert [i for i, n in counts.items() if n > 1] == []  # 0 duplicated
     artifacts = {e["artifact_id"] for e in events if e["kind"] == "artifact_recorded"}
     expected = {f"load/c{c}-{i}" for c in range(CLIENTS) for i in range(EVENTS_PER_CLIENT)}
-    assert artifacts == expected  # 0 lost
-    assert len(events) == 2 * CLIENTS * EVENTS_PER_CLIENT  # an artifact and a completed flow each
+    assert artifacts == expected
+    # 0 lost: the log holds exactly what `import openlineage` appends for the same events,
+    # written by the same client's file transport.
+    ol_file = tmp_path / "sent.ndjson"
+    to_file = OpenLineageClient(transport=FileTransport(FileConfig(log_file_path=str(ol_file), append=True)))
+    for client_batch in batches:
+        for event in client_batch:
+            to_file.emit(event)
+    imported = import_openlineage([ol_file], StorePaths(tmp_path / "imported"))
+    assert imported.problems == [] and imported.appended > 0
+    oracle = log_events(tmp_path / "imported")
+    assert len(events) == len(oracle) == imported.appended
+    assert {orjson.dumps(e, option=orjson.OPT_SORT_KEYS) for e in events} == {
+        orjson.dumps(e, option=orjson.OPT_SORT_KEYS) for e in oracle
+    }
 
 
 @pytest.mark.slow

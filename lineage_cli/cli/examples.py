@@ -28,13 +28,13 @@ EXAMPLES: dict[str, str] = {
     "import": "lineage import graph other-team.json && lineage build",
     "import openlineage": "lineage import openlineage events.ndjson --skip-bad",
     "import graph": "lineage import graph sample_graphs/warehouse-etl.json",
-    "import dbt": "lineage import dbt target/ && lineage build",
     "sync": 'lineage sync --store "$LINEAGE_STORE"',
-    "init": "lineage init",
-    "status": "lineage status --json",
-    "run": "lineage run -i raw.csv -o clean.csv -- python clean.py",
-    "serve": "lineage serve --port 5000",
-    "view": "lineage view --no-open",
+    "import dbt": "lineage import dbt target/ && lineage stale",
+    "serve": "lineage serve --port 5000  # then OPENLINEAGE_URL=http://127.0.0.1:5000 in the job",
+    "view": "lineage view --root core__patient --upstream --depth 2",
+    "init": "lineage init && lineage status",
+    "status": "lineage status --fail-on failed,in_progress",
+    "run": "lineage run --input orders.csv --output totals.csv -- python totals.py",
 }
 """Command path (``"import graph"`` for a subcommand) -> one command line a user would type."""
 

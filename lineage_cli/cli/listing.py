@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -10,8 +10,7 @@ from lineage_cli.cli import output
 from lineage_cli.cli.app import app
 from lineage_cli.cli.completion import complete_selector
 from lineage_cli.cli.options import AsOfOpt, GraphOpt, JsonOpt, StoreOpt, parse_as_of
-from lineage_cli.graph import GraphView
-from lineage_cli.model import format_timestamp
+from lineage_cli.documents import artifact_row, ls_document
 from lineage_cli.source import open_graph
 
 __all__ = ["ExcludeOpt", "SelectorArgs", "ls_command"]
@@ -39,32 +38,6 @@ ExcludeOpt = Annotated[
 ]
 
 
-def _row(view: GraphView, aid: str) -> dict[str, Any]:
-    node = view.node(aid)
-    if node is None:
-        return {
-            "id": aid,
-            "recorded": False,
-            "status": None,
-            "workflow": None,
-            "stage": None,
-            "agent": None,
-            "version": None,
-            "timestamp": None,
-        }
-    prov = node.provenance
-    return {
-        "id": aid,
-        "recorded": True,
-        "status": node.status.value,
-        "workflow": prov.workflow,
-        "stage": prov.stage,
-        "agent": prov.agent,
-        "version": node.version,
-        "timestamp": format_timestamp(prov.timestamp),
-    }
-
-
 @app.command("ls")
 def ls_command(
     selectors: SelectorArgs = None,
@@ -78,29 +51,24 @@ def ls_command(
     as_json: JsonOpt = False,
 ) -> None:
     """List the artifacts a selector picks (a table on a terminal; sorted ids when piped)."""
+    view = open_graph(graph, store, parse_as_of(as_of))
+    if as_json and not count:
+        document = ls_document(view, selectors or [], exclude or [])
+        _say_if_none(document["count"], selectors, exclude)
+        output.print_json(document)
+        return
     from lineage_cli.selection import select_ids
 
-    view = open_graph(graph, store, parse_as_of(as_of))
     ids = select_ids(view, selectors or [], exclude or [])
-    if not ids and (selectors or exclude):
-        output.info("No artifact matches the selection.")
+    _say_if_none(len(ids), selectors, exclude)
     if count:
         print(len(ids))
-    elif as_json:
-        output.print_json(
-            {
-                "selector": selectors or [],
-                "exclude": exclude or [],
-                "count": len(ids),
-                "artifacts": [_row(view, aid) for aid in ids],
-            }
-        )
     elif output.is_terminal():
         from rich.text import Text
 
         table = output.table("id", "status", "workflow", "version", "time")
         for aid in ids:
-            row = _row(view, aid)
+            row = artifact_row(view, aid)
             cells = [row[key] or "" for key in ("status", "workflow", "version", "timestamp")]
             if len(cells[2]) > 12:  # a content hash: its start tells versions apart, as in git
                 cells[2] = cells[2][:11] + "…"
@@ -111,3 +79,8 @@ def ls_command(
         output.info(f"{len(ids):,} artifacts.")
     else:
         output.print_ids(ids)
+
+
+def _say_if_none(found: int, selectors: list[str] | None, exclude: list[str] | None) -> None:
+    if not found and (selectors or exclude):
+        output.info("No artifact matches the selection.")

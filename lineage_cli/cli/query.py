@@ -15,7 +15,7 @@ from lineage_cli.cli.app import app
 from lineage_cli.cli.completion import complete_ids
 from lineage_cli.cli.exitcodes import ExitCode
 from lineage_cli.cli.options import AsOfOpt, GraphOpt, JsonOpt, StoreOpt, parse_as_of
-from lineage_cli.columns import ColumnLineage, column_lineage, looks_like_column
+from lineage_cli.columns import ColumnGraph, ColumnLineage, column_lineage, looks_like_column
 from lineage_cli.documents import impact_document, provenance_document, walk_document
 from lineage_cli.errors import UsageError
 from lineage_cli.graph import GraphView
@@ -71,6 +71,8 @@ def _open_named(
 ) -> tuple[GraphView, list[str]]:
     """The graph, and each artifact name resolved to its id: where short names are accepted."""
     view = _open(graph, store, as_of, *names)
+    if isinstance(view, ColumnGraph):  # column ids are exact; the column graph names what is missing
+        return view, [view.require(name) for name in names]
     return view, resolve_all(view, names)
 
 

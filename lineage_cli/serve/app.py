@@ -36,6 +36,12 @@ __all__ = ["DEFAULT_MAX_BODY", "LINEAGE_PATH", "create_app"]
 DEFAULT_MAX_BODY: Final = 10 * 1024 * 1024
 """The largest request body accepted by default, in bytes (after gzip decompression too)."""
 
+INLINE_BODY: Final = 64 * 1024
+"""Bodies up to this size are ingested on the event loop itself, bigger ones in a worker thread."""
+
+PAGE_HEADERS: Final = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+"""Sent with the HTML view; its Content-Security-Policy is the page's own ``<meta>`` tag."""
+
 LINEAGE_PATH: Final = "/api/v1/lineage"
 """Where the OpenLineage HTTP transport posts (its default ``endpoint``, as Marquez serves it)."""
 
@@ -74,6 +80,27 @@ class _AnsweredAlready:
         await self.app(scope, receive, send_if_possible)
 
 
+class _App(Starlette):
+    """Starlette, with a short way for event posts: the writes a producer sends by the thousand.
+
+    A ``POST /api/v1/lineage`` goes straight to its (guarded) handler, without the
+    middleware stack and the router: their layers cost about as much as mapping the event.
+    Everything else takes Starlette's whole path.
+    """
+
+    post_events: Handler | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        post = self.post_events
+        is_post = scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == LINEAGE_PATH
+        if post is None or not is_post:
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        response = await post(Request(scope, receive))
+        await _AnsweredAlready(response)(scope, receive, send)
+
+
 def _json(document: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     # Indented like the CLI's --json, so a read returns byte for byte what the command prints.
     body = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
@@ -82,6 +109,22 @@ def _json(document: Any, status: int = 200, headers: dict[str, str] | None = Non
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> Response:
     return _json({"error": message, **extra}, status, headers)
+
+
+def _params(request: Request) -> dict[str, list[str]]:
+    return {key: request.query_params.getlist(key) for key in request.query_params}
+
+
+def _read_error(exc: LineageError, say: Callable[[str], None]) -> Response:
+    """The answer to a read that failed: 404 unknown or nothing yet, 503 unreadable, else 400."""
+    if isinstance(exc, UnknownArtifactError):
+        return _error(404, str(exc), suggestions=exc.suggestions)
+    if isinstance(exc, LineageFileError):
+        say(f"error: {exc}")
+        return _error(503, str(exc))
+    if isinstance(exc, InputError) and "has no events yet" in exc.message:
+        return _error(404, str(exc))
+    return _error(400, str(exc))
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -166,7 +209,7 @@ def create_app(
     >>> import tempfile, pathlib
     >>> app = create_app(StorePaths(pathlib.Path(tempfile.mkdtemp())))
     >>> sorted(route.path for route in app.routes)
-    ['/api/v1/lineage', '/api/v1/{name}']
+    ['/', '/api/v1/lineage', '/api/v1/{name}', '/view']
     """
     ingestor = Ingestor(store, assume_utc=assume_utc)
     say = log or (lambda _line: None)
@@ -182,8 +225,12 @@ def create_app(
             _check_json(request)
             body = await _read_body(request, max_body)
             # The locked append happens before the answer: a 201 means the events are in the log.
-            # In a thread: requests that arrive while one is written are then written together.
-            result = await run_in_threadpool(ingestor.ingest, body)
+            if len(body) <= INLINE_BODY:
+                # A small body is parsed, mapped and appended here: a hop to a worker thread
+                # costs more than that work, and that thread and this loop fight for the GIL.
+                result = ingestor.ingest(body)
+            else:  # a big batch in a thread, so the loop keeps serving meanwhile
+                result = await run_in_threadpool(ingestor.ingest, body)
         except _Refused as refused:
             return _error(refused.status, refused.message, refused.headers)
         except BadEvents as exc:
@@ -208,20 +255,18 @@ def create_app(
         if name not in ARTIFACT_READS and name not in STORE_READS:
             known = ", ".join(sorted([*ARTIFACT_READS, *STORE_READS]))
             return _error(404, f"there is no read named {name!r}; the reads are {known}.")
-        params = {key: request.query_params.getlist(key) for key in request.query_params}
         try:
-            document = await run_in_threadpool(reader.read, name, params)
-        except UnknownArtifactError as exc:
-            return _error(404, str(exc), suggestions=exc.suggestions)
-        except LineageFileError as exc:
-            say(f"error: {exc}")
-            return _error(503, str(exc))
-        except InputError as exc:
-            missing = "has no events yet" in exc.message
-            return _error(404 if missing else 400, str(exc))
+            document = await run_in_threadpool(reader.read, name, _params(request))
         except LineageError as exc:
-            return _error(400, str(exc))
+            return _read_error(exc, say)
         return _json(document)
+
+    async def get_page(request: Request) -> Response:
+        try:
+            page = await run_in_threadpool(reader.page, _params(request))
+        except LineageError as exc:
+            return _read_error(exc, say)
+        return Response(page, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 
     async def http_error(_request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -241,11 +286,15 @@ def create_app(
 
         return run
 
-    return Starlette(
+    app = _App(
         routes=[
             Route(LINEAGE_PATH, guarded(post_lineage), methods=["POST"]),
             Route("/api/v1/{name}", guarded(get_read), methods=["GET"]),
+            Route("/", guarded(get_page), methods=["GET"]),
+            Route("/view", guarded(get_page), methods=["GET"]),
         ],
         exception_handlers={HTTPException: http_error},
         middleware=[Middleware(_AnsweredAlready)],
     )
+    app.post_events = guarded(post_lineage)
+    return app

@@ -2,9 +2,10 @@
 
 A body is one RunEvent (a JSON object) or a batch (a JSON array). It is checked whole
 before anything is written: one malformed event rejects the request and nothing of it
-is appended. Good events are mapped by :func:`~lineage_cli.interop.openlineage_import.map_run_events`
-and appended by :func:`~lineage_cli.interop.common.append_new_events`, whose event ids are
-digests of the OpenLineage event, so a resend adds nothing.
+is appended. Good events are mapped by :func:`~lineage_cli.interop.openlineage_import.map_run_events`,
+as ``import openlineage`` maps them, and only those whose event id is not in the log yet are
+appended (a locked append, as :func:`~lineage_cli.interop.common.append_new_events` does); the
+ids are digests of the OpenLineage event, so a resend adds nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -20,19 +20,15 @@ from typing import Any, Final
 import orjson
 
 from lineage_cli.errors import InputError, LineageFileError
-from lineage_cli.interop.common import ImportResult, append_new_events, digest
-from lineage_cli.interop.openlineage_import import OpenLineageRunEvent, map_run_events, parse_run_events
-from lineage_cli.store.events import KIND_ARTIFACT
+from lineage_cli.interop.common import ImportResult
+from lineage_cli.interop.openlineage_import import map_run_events, parse_run_events
+from lineage_cli.store.events import KIND_ARTIFACT, encode_event, open_log, write_locked
 from lineage_cli.store.layout import StorePaths
 
-__all__ = ["MAX_PROBLEMS", "BadEvents", "Ingestor", "LogIds", "RunMemory"]
+__all__ = ["MAX_PROBLEMS", "BadEvents", "Ingestor", "LogIds"]
 
 MAX_PROBLEMS: Final = 20
 """At most this many problems are listed in one rejection (the count says how many there were)."""
-
-
-_OWN_PREFIX: Final = b'{"schema":1,"event_id":"'
-"""How every event this package's encoder writes begins (``new_event`` puts these keys first)."""
 
 
 class BadEvents(InputError):
@@ -48,10 +44,12 @@ class BadEvents(InputError):
 
 
 class LogIds:
-    """The event ids in a store's log, kept current by reading only the bytes appended since.
+    r"""The event ids in a store's log, and the log kept open for locked appends.
 
-    Only whole lines are read (a line being appended is picked up next time). If the log
-    was replaced or cut short, it is read again from the start.
+    The ids are kept current by reading only the bytes appended since, and only whole lines
+    (a line being appended is picked up next time). This object's own appends are not read
+    back: their ids are known already. If the log was replaced or cut short, it is opened
+    and read again from the start.
 
     Examples
     --------
@@ -64,6 +62,10 @@ class LogIds:
     >>> _ = append_events(log, [new_event(KIND_FLOW_STARTED, lineage_id="L", event_id="e1")])
     >>> sorted(ids.current())
     ['e1']
+    >>> ids.append(b'{"event_id":"e2"}\n', {"e2"})
+    >>> sorted(ids.current())
+    ['e1', 'e2']
+    >>> ids.close()
     """
 
     def __init__(self, log: Path) -> None:
@@ -71,6 +73,7 @@ class LogIds:
         self._ids: set[str] = set()
         self._offset = 0
         self._identity: tuple[int, int] | None = None
+        self._fd: int | None = None  # open on the file of _identity, once something was appended
 
     def current(self) -> set[str]:
         """The ids now in the log (the same set object each time, updated in place)."""
@@ -85,88 +88,65 @@ class LogIds:
         if identity != self._identity or stat.st_size < self._offset:
             self._reset(identity)
         if stat.st_size > self._offset:
-            try:
-                with open(self.log, "rb") as log:
-                    log.seek(self._offset)
-                    data = log.read(stat.st_size - self._offset)
-            except OSError as exc:
-                raise LineageFileError(str(self.log), f"cannot be read ({exc.strerror})") from None
-            whole = data.rfind(b"\n") + 1
-            for line in data[:whole].split(b"\n"):
-                if not line or line.isspace() or self._known_line(line):
-                    continue
-                try:
-                    event = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    continue  # a torn line: the build skips it too
-                if isinstance(event, dict) and isinstance(event.get("event_id"), str):
-                    self._ids.add(event["event_id"])
-            self._offset += whole
+            self._read_ids(stat.st_size)
         return self._ids
 
-    def _known_line(self, line: bytes) -> bool:
-        # Most new lines are this server's own appends, whose ids are known already: spotting
-        # the id by the encoder's key order skips parsing them. A line is only ever skipped
-        # here, never taken as known, so a torn or foreign line still goes through the parser.
-        if not line.startswith(_OWN_PREFIX):
-            return False
-        end = line.find(b'"', len(_OWN_PREFIX))
-        return end > 0 and line[len(_OWN_PREFIX) : end].decode("utf-8", "replace") in self._ids
+    def append(self, payload: bytes, ids: set[str]) -> None:
+        """Append ``payload`` (whole lines: the events of ``ids``) under the log's lock; the ids become known.
+
+        Call :meth:`current` first: an append to a log replaced since is made to the new log.
+        """
+        fd = self._fd
+        if fd is None:
+            fd = open_log(self.log)
+            stat = os.fstat(fd)
+            if (stat.st_dev, stat.st_ino) != self._identity:  # created (or replaced) just now
+                self._reset((stat.st_dev, stat.st_ino))
+            self._fd = fd
+        try:
+            before = write_locked(fd, payload)
+        except OSError as exc:
+            self._reset(None)
+            message = f"cannot append to the event log ({exc.strerror})"
+            raise LineageFileError(str(self.log), message) from None
+        self._ids.update(ids)  # only once they are in the log: a failed append must stay retryable
+        if before == self._offset:  # nobody else wrote since the last read: skip reading ours back
+            self._offset += len(payload)
+
+    def close(self) -> None:
+        """Close the log (a later append opens it again)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _read_ids(self, size: int) -> None:
+        try:
+            if self._fd is not None:
+                data = os.pread(self._fd, size - self._offset, self._offset)
+            else:
+                with open(self.log, "rb") as log:
+                    log.seek(self._offset)
+                    data = log.read(size - self._offset)
+        except OSError as exc:
+            raise LineageFileError(str(self.log), f"cannot be read ({exc.strerror})") from None
+        whole = data.rfind(b"\n") + 1
+        for line in data[:whole].split(b"\n"):
+            if not line or line.isspace():
+                continue
+            try:
+                event = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue  # a torn line: the build skips it too
+            if isinstance(event, dict) and isinstance(event.get("event_id"), str):
+                self._ids.add(event["event_id"])
+        self._offset += whole
 
     def _reset(self, identity: tuple[int, int] | None) -> None:
+        if identity != self._identity:
+            self.close()  # the open file is no longer the log
         self._ids.clear()
         self._offset = 0
         self._identity = identity
-
-
-class RunMemory:
-    """The RunEvents accepted lately, per run, with their digests (least recently used runs go first).
-
-    A producer sends a run's events one request at a time (START with the inputs, COMPLETE
-    with the outputs). Mapping each new event together with its run's earlier ones gives
-    the artifacts the inputs the whole run named, as importing all the events at once does.
-
-    Memory is bounded by runs and by bytes (a Spark event with its logical plan can weigh
-    megabytes): the least recently used runs are forgotten first.
-
-    Examples
-    --------
-    >>> memory = RunMemory(runs=1)
-    >>> memory.remember([("d1", "e1", "run-a", 10), ("d2", "e2", "run-b", 10)])
-    >>> memory.prior({"run-a", "run-b"})
-    ['e2']
-    """
-
-    def __init__(self, runs: int = 10_000, per_run: int = 64, max_bytes: int = 64 * 1024 * 1024) -> None:
-        self._runs: OrderedDict[str, OrderedDict[str, tuple[Any, int]]] = OrderedDict()
-        self._max_runs = runs
-        self._per_run = per_run
-        self._max_bytes = max_bytes
-        self._bytes = 0
-
-    def prior(self, run_ids: set[str], *, without: frozenset[str] = frozenset()) -> list[Any]:
-        """The remembered events of these runs, except those whose digest is in ``without``."""
-        found: list[Any] = []
-        for run_id in sorted(run_ids):
-            for key, (event, _size) in self._runs.get(run_id, {}).items():
-                if key not in without:
-                    found.append(event)
-        return found
-
-    def remember(self, entries: list[tuple[str, Any, str, int]]) -> None:
-        """Remember ``(digest, event, run id, size in bytes)`` entries."""
-        for key, event, run_id, size in entries:
-            events = self._runs.setdefault(run_id, OrderedDict())
-            self._runs.move_to_end(run_id)
-            if key in events:
-                self._bytes -= events.pop(key)[1]
-            events[key] = (event, size)
-            self._bytes += size
-            if len(events) > self._per_run:
-                self._bytes -= events.popitem(last=False)[1][1]
-        while self._runs and (len(self._runs) > self._max_runs or self._bytes > self._max_bytes):
-            _, forgotten = self._runs.popitem(last=False)
-            self._bytes -= sum(size for _event, size in forgotten.values())
 
 
 def _where(position: int, count: int) -> str:
@@ -198,10 +178,9 @@ def _split(body: bytes) -> tuple[bytes, int]:
 
 @dataclass(slots=True)
 class _Ticket:
-    """One request's checked events, waiting for the writer, and what became of them."""
+    """One request's mapped lineage events, waiting for the writer, and what became of them."""
 
-    events: list[OpenLineageRunEvent]
-    keys: list[str]
+    lineage: list[dict[str, Any]]
     result: ImportResult
     done: bool = False
     error: Exception | None = None
@@ -238,8 +217,7 @@ class Ingestor:
         self._lock = threading.Lock()  # held by the one thread writing to the log
         self._pending_lock = threading.Lock()
         self._pending: list[_Ticket] = []
-        self._ids = LogIds(store.events)
-        self._runs = RunMemory()
+        self._log = LogIds(store.events)
         self._requests = itertools.count(1)
 
     def ingest(self, body: bytes) -> ImportResult:
@@ -247,7 +225,7 @@ class Ingestor:
 
         The body is checked whole first, so a bad one writes nothing. The events are in the
         log (a locked append) when this returns. Concurrent calls are group-committed: the
-        thread that gets the writer's lock maps and appends every request waiting by then,
+        thread that gets the writer's lock appends the events of every request waiting by then,
         in one append, and each caller gets its own counts.
         """
         data, count = _split(body)
@@ -263,8 +241,12 @@ class Ingestor:
             ]
             many = f"{len(problems)} events have problems; " if len(problems) > 1 else ""
             raise BadEvents(many + listed[0], listed)
-        result = ImportResult(unit="OpenLineage events", read=records, ignored=ignored)
-        ticket = _Ticket(events, [digest(e.raw) for e in events], result)
+        # Each OpenLineage event maps on its own (the build folds a run's inputs from all its
+        # run_inputs events), so a request needs none of its run's earlier events.
+        lineage = map_run_events(events)
+        artifacts = len({e["artifact_id"] for e in lineage if e["kind"] == KIND_ARTIFACT})
+        result = ImportResult(unit="OpenLineage events", read=records, ignored=ignored, artifacts=artifacts)
+        ticket = _Ticket(lineage, result)
         with self._pending_lock:
             self._pending.append(ticket)
         with self._lock:
@@ -277,45 +259,33 @@ class Ingestor:
         return ticket.result
 
     def _commit(self, batch: list[_Ticket]) -> None:
-        """Map and append the tickets' events in one append; each ticket gets its counts or the error."""
+        """Append the tickets' new events in one append; each ticket gets its counts or the error."""
         try:
-            known = self._ids.current()
+            known = self._log.current()
             taken: set[str] = set()  # ids appended by an earlier ticket of this batch
-            mapped: list[dict[str, Any]] = []
+            fresh: list[dict[str, Any]] = []
             for ticket in batch:
-                mapped += self._stage(ticket, known, taken)
-            append_new_events(self.store, mapped, ImportResult(), known_ids=known)
+                fresh += _count(ticket, known, taken)
+            if fresh:
+                self._log.append(b"".join(map(encode_event, fresh)), taken)
         except Exception as exc:  # the log cannot be written: every request of the batch is refused
             for ticket in batch:
                 ticket.error = exc
+                ticket.result.appended = ticket.result.duplicates = 0
         finally:
             for ticket in batch:
                 ticket.done = True
 
-    def _stage(self, ticket: _Ticket, known: set[str], taken: set[str]) -> list[dict[str, Any]]:
-        """Map one request's events and count, for it, what append_new_events will append or skip."""
-        lineage = self._map(ticket.events, frozenset(ticket.keys))
-        result = ticket.result
-        for event in lineage:
-            if event["event_id"] in known or event["event_id"] in taken:
-                result.duplicates += 1
-            else:
-                taken.add(event["event_id"])
-                result.appended += 1
-        result.artifacts = len({e["artifact_id"] for e in lineage if e["kind"] == KIND_ARTIFACT})
-        # Remembered now: a later request of this batch may be the same run's next event.
-        self._runs.remember(
-            [
-                (k, e, e.run_id, len(orjson.dumps(e.raw)))
-                for k, e in zip(ticket.keys, ticket.events, strict=True)
-            ]
-        )
-        return lineage
 
-    def _map(self, events: list[OpenLineageRunEvent], keys: frozenset[str]) -> list[dict[str, Any]]:
-        """Map the new events with their runs' earlier ones; return only the new events' lineage."""
-        prior = self._runs.prior({e.run_id for e in events}, without=keys)
-        if not prior:
-            return map_run_events(events)
-        prior_ids = {e["event_id"] for e in map_run_events(prior)}
-        return [e for e in map_run_events([*prior, *events]) if e["event_id"] not in prior_ids]
+def _count(ticket: _Ticket, known: set[str], taken: set[str]) -> list[dict[str, Any]]:
+    """The ticket's events not in the log nor ``taken``; counts them for it, and adds them to ``taken``."""
+    fresh = []
+    result = ticket.result
+    for event in ticket.lineage:
+        if event["event_id"] in known or event["event_id"] in taken:
+            result.duplicates += 1
+        else:
+            taken.add(event["event_id"])
+            fresh.append(event)
+    result.appended += len(fresh)
+    return fresh

@@ -1,8 +1,8 @@
 """The server's read endpoints: the same core queries and JSON documents as the CLI's ``--json``.
 
 Each artifact query is one entry of :data:`ARTIFACT_READS` and each store-wide answer one
-entry of :data:`STORE_READS`, so a new query is one line here (``status`` and ``ls`` are
-listed where they go once their core functions exist).
+entry of :data:`STORE_READS`, so a new query is one line here. :meth:`StoreReader.page` is
+the HTML view, the page ``lineage export --format html`` writes.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from datetime import datetime
 from typing import Any, Final
 
 from lineage_cli import queries
-from lineage_cli.documents import impact_document, provenance_document, walk_document
+from lineage_cli.documents import impact_document, ls_document, provenance_document, walk_document
 from lineage_cli.errors import InputError, UsageError
+from lineage_cli.export.base import GroupBy
 from lineage_cli.graph import GraphView
 from lineage_cli.model import parse_timestamp
 from lineage_cli.source import open_graph
+from lineage_cli.status import DEFAULT_FAIL_ON, parse_fail_on, store_status
 from lineage_cli.store.events import LogProblem
 from lineage_cli.store.layout import StorePaths
 
@@ -28,7 +30,7 @@ Params = Mapping[str, Sequence[str]]
 """A request's query parameters: each name with all its values, in order."""
 
 ArtifactRead = Callable[[GraphView, str, Params], dict[str, Any]]
-StoreRead = Callable[[StorePaths, Params], dict[str, Any]]
+StoreRead = Callable[["StoreReader", Params], dict[str, Any]]
 
 
 def _one(params: Params, name: str) -> str | None:
@@ -45,6 +47,11 @@ def _depth(params: Params) -> int | None:
     if not text.isdigit() or not text.isascii():
         raise UsageError(f"`depth` must be a whole number of hops, 0 or more, not {text!r}.")
     return int(text)
+
+
+def _as_of(params: Params) -> datetime | None:
+    text = _one(params, "as_of")
+    return None if text is None else parse_timestamp(text, what="as_of")
 
 
 def _walk(direction: queries.Direction, key: str) -> ArtifactRead:
@@ -68,11 +75,31 @@ ARTIFACT_READS: Final[dict[str, ArtifactRead]] = {
 }
 """``GET /api/v1/NAME?artifact=ID``: the document of ``lineage NAME ID --json``."""
 
+
+def _status(reader: StoreReader, params: Params) -> dict[str, Any]:
+    # Only what the document says depends on fail_on: an HTTP read answers 200 either way.
+    fail_on = _one(params, "fail_on")
+    wanted = DEFAULT_FAIL_ON if fail_on is None else parse_fail_on(fail_on)
+    reader.require_events("so there is no status to report")
+    status = store_status(reader.store, skip_bad=True, on_problem=reader.report)
+    return status.to_json(wanted)
+
+
+def _ls(reader: StoreReader, params: Params) -> dict[str, Any]:
+    view = reader.view(_as_of(params), "so there is nothing to list")
+    return ls_document(view, params.get("select") or (), params.get("exclude") or ())
+
+
 STORE_READS: Final[dict[str, StoreRead]] = {
-    # "status": lambda store, _params: status_document(store_status(store)),  # once `lineage status` exists
-    # "ls": lambda store, params: ls_document(select(store, _one(params, "select"))),  # once selection exists
+    "status": _status,
+    "ls": _ls,
 }
-"""``GET /api/v1/NAME``: the document of ``lineage NAME --json`` for the whole store."""
+"""``GET /api/v1/NAME``: the document of ``lineage NAME --json`` for the whole store.
+
+``status?fail_on=LIST`` is ``lineage status --skip-bad --fail-on LIST --json`` (answered
+200 whatever it finds); ``ls?select=SEL&exclude=SEL&as_of=T`` is ``lineage ls SEL...
+--exclude SEL... --as-of T --json``, each parameter repeatable as the CLI's.
+"""
 
 
 class StoreReader:
@@ -119,36 +146,94 @@ class StoreReader:
             stamp = self._stamp()  # taken before the build: a later change triggers the next one
             if stamp is None or stamp == self._built:
                 return  # another reader built it while this one waited
-            build_store(self.store, skip_bad=True, on_problem=self._report)
+            build_store(self.store, skip_bad=True, on_problem=self.report)
             self._built = stamp
 
-    def _report(self, problem: LogProblem) -> None:
+    def report(self, problem: LogProblem) -> None:
+        """Pass a problem with the log to ``on_problem``, once each (not on every build)."""
         key = (problem.line, problem.problem)
         if self._on_problem is not None and key not in self._reported:  # once, not on every build
             self._reported.add(key)
             self._on_problem(problem)
 
+    def _nothing_yet(self, so: str) -> InputError:
+        return InputError(
+            f"the store {self.store.root} has no events yet, {so}.",
+            hint="Send OpenLineage events to POST /api/v1/lineage first.",
+        )
+
+    def require_events(self, so: str) -> None:
+        """Raise :class:`InputError` (a 404) when no event has been recorded yet; ``so`` says what follows."""
+        if not self.store.events.exists():
+            raise self._nothing_yet(so)
+
+    def _current(self, as_of: datetime | None, so: str) -> None:
+        """Build the graph if the log grew (not needed ``as_of`` a moment: the log is replayed)."""
+        if as_of is None:
+            self.refresh()
+            if not self.store.graph.exists():
+                raise self._nothing_yet(so)
+
+    def view(self, as_of: datetime | None, so: str) -> GraphView:
+        """The graph now (built first if the log grew) or at ``as_of`` (replayed from the log)."""
+        self._current(as_of, so)
+        return open_graph(store=self.store.root, as_of=as_of)
+
     def read(self, name: str, params: Params) -> dict[str, Any]:
         """The document of query ``name`` (a key of either table) for these parameters."""
         if name in STORE_READS:
             self.refresh()
-            return STORE_READS[name](self.store, params)
+            return STORE_READS[name](self, params)
         if name not in ARTIFACT_READS:
             known = ", ".join(sorted([*ARTIFACT_READS, *STORE_READS]))
             raise UsageError(f"there is no read named {name!r}; the reads are {known}.")
         artifact = _one(params, "artifact")
         if artifact is None:
             raise UsageError(f"pass the artifact id as ?artifact=ID (GET /api/v1/{name}?artifact=ID).")
-        as_of_text = _one(params, "as_of")
-        as_of: datetime | None = None
-        if as_of_text is not None:
-            as_of = parse_timestamp(as_of_text, what="as_of")
-        else:
-            self.refresh()
-        if as_of is None and not self.store.graph.exists():
-            raise InputError(
-                f"the store {self.store.root} has no events yet, so there is no artifact {artifact!r}.",
-                hint="Send OpenLineage events to POST /api/v1/lineage first.",
-            )
-        view = open_graph(store=self.store.root, as_of=as_of)
+        view = self.view(_as_of(params), f"so there is no artifact {artifact!r}")
         return ARTIFACT_READS[name](view, artifact, params)
+
+    def page(self, params: Params) -> bytes:
+        """The HTML view of ``lineage export --format html`` for these parameters.
+
+        ``root``, ``direction`` (upstream, downstream or both), ``depth``, ``group_by`` and
+        ``as_of`` are the command's ``--root``, ``--upstream``/``--downstream``/``--both``,
+        ``--depth``, ``--group-by`` and ``--as-of``.
+        """
+        from lineage_cli.export.html import export_page
+        from lineage_cli.export.run import ExportRequest
+
+        as_of = _as_of(params)
+        self._current(as_of, "so there is nothing to show")
+        root = _one(params, "root")
+        direction = _one(params, "direction") or "both"
+        if direction not in _DIRECTIONS:
+            raise UsageError(f"`direction` is upstream, downstream or both, not {direction!r}.")
+        if root is None and (_one(params, "direction") or _one(params, "depth")):
+            raise UsageError("`direction` and `depth` need `root`: name the artifact to start from.")
+        group_by = _one(params, "group_by") or "workflow"
+        if group_by not in _GROUPS:
+            raise UsageError(f"`group_by` is one of {', '.join(_GROUPS)}, not {group_by!r}.")
+        request = ExportRequest(
+            format="html",
+            group_by=_GROUPS[group_by],
+            root=root,
+            direction=_DIRECTIONS[direction],
+            depth=_depth(params),
+            max_nodes=0,
+        )
+        data: bytes = export_page(None, self.store.root, as_of, request).data
+        return data
+
+
+_DIRECTIONS: Final[dict[str, queries.Direction]] = {
+    "upstream": "upstream",
+    "downstream": "downstream",
+    "both": "both",
+}
+_GROUPS: Final[dict[str, GroupBy]] = {
+    "workflow": "workflow",
+    "stage": "stage",
+    "agent": "agent",
+    "none": "none",
+}

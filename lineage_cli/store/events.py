@@ -32,6 +32,7 @@ __all__ = [
     "new_event",
     "new_id",
     "now_text",
+    "open_log",
     "parse_events",
     "read_events",
     "write_locked",
@@ -180,17 +181,7 @@ def append_events(log: str | os.PathLike[str], events: Iterable[dict[str, Any]])
     payload = b"".join(encode_event(e) for e in events)
     if not payload:
         return 0
-    path = Path(log)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-    except OSError as exc:  # the store is a file, the log a directory, or neither is writable
-        store_is_a_file = path.parent.exists() and not path.parent.is_dir()
-        raise LineageFileError(
-            str(path),
-            f"cannot append to the event log ({'the store is a file' if store_is_a_file else exc.strerror})",
-            hint="Pass --store DIR naming a directory you can write (it is created if missing).",
-        ) from None
+    fd = open_log(log)
     try:
         write_locked(fd, payload)
     finally:
@@ -198,12 +189,36 @@ def append_events(log: str | os.PathLike[str], events: Iterable[dict[str, Any]])
     return payload.count(b"\n")
 
 
-def write_locked(fd: int, payload: bytes, *, check_tail: bool = True) -> None:
+def open_log(log: str | os.PathLike[str]) -> int:
+    """Open (creating it and its directory if missing) the log for locked appends; the descriptor.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> fd = open_log(pathlib.Path(tempfile.mkdtemp()) / "store" / "events.jsonl")
+    >>> os.fstat(fd).st_size
+    0
+    >>> os.close(fd)
+    """
+    path = Path(log)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as exc:  # the store is a file, the log a directory, or neither is writable
+        store_is_a_file = path.parent.exists() and not path.parent.is_dir()
+        raise LineageFileError(
+            str(path),
+            f"cannot append to the event log ({'the store is a file' if store_is_a_file else exc.strerror})",
+            hint="Pass --store DIR naming a directory you can write (it is created if missing).",
+        ) from None
+
+
+def write_locked(fd: int, payload: bytes, *, check_tail: bool = True) -> int:
     r"""Append ``payload`` (whole lines) to the log open on ``fd`` (``O_APPEND``, readable) under ``flock``.
 
     With ``check_tail``, if the log does not end with a newline (a writer died mid-line), a
     newline is written first, so the torn line stays one bad line and this event is not
-    glued onto it.
+    glued onto it. Returns the log's size before this append (with ``check_tail``; else -1).
 
     Examples
     --------
@@ -212,11 +227,13 @@ def write_locked(fd: int, payload: bytes, *, check_tail: bool = True) -> None:
     >>> _ = log.write_bytes(b'{"torn')
     >>> fd = os.open(log, os.O_RDWR | os.O_APPEND)
     >>> write_locked(fd, b"{}\n")
+    6
     >>> os.close(fd)
     >>> log.read_bytes()
     b'{"torn\n{}\n'
     """
     fcntl.flock(fd, fcntl.LOCK_EX)
+    size = -1
     try:
         if check_tail:
             size = os.fstat(fd).st_size
@@ -228,6 +245,7 @@ def write_locked(fd: int, payload: bytes, *, check_tail: bool = True) -> None:
             written += os.write(fd, view[written:])
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
+    return size
 
 
 @dataclass(frozen=True, slots=True)
