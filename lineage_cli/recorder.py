@@ -336,7 +336,10 @@ def configure(*, store: str | os.PathLike[str] | None = None, provenance: bool |
         if provenance is not None:
             _config.provenance = provenance
         # Absolute now: a job that changes directory later keeps writing to the same store.
-        _config.explicit_store = os.path.abspath(os.fspath(store)) if store is not None else None
+        text = os.fspath(store) if store is not None else None
+        if text is not None and not is_database_location(text):  # a URL is not a path
+            text = os.path.abspath(text)
+        _config.explicit_store = text
         _config.found_for = None
         _config.warned_unwritable = False
         # Reopen on the next event even for the same path: the directory may have been
