@@ -25,7 +25,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Graphviz's `dot` renders pictures and checks DOT output in the tests; Chromium runs the HTML
-# view's tests (Debian packages; never `playwright install`, which needs its CDN).
+# view's tests (Debian packages; never `playwright install`, which needs its CDN); PostgreSQL's
+# server runs the team store's tests.
 sysdeps:
 	@command -v dot >/dev/null 2>&1 || { \
 	  echo "Installing graphviz (the dot binary) from Debian's packages..." >&2; \
@@ -35,6 +36,10 @@ sysdeps:
 	  echo "Installing chromium (the HTML view's tests drive it with Playwright) from Debian's packages..." >&2; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@command -v chromium >/dev/null 2>&1 || { echo "error: chromium is still missing; install it (apt-get install chromium) and retry." >&2; exit 1; }
+	@# PostgreSQL's server binaries: the tests start a throwaway cluster (the team store's tests).
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "Installing postgresql (a throwaway server for the tests) from Debian's packages..." >&2; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 # The real Mermaid parser (npm `mermaid` in Node with jsdom) checks Mermaid output in the tests.
 # npm ci once failed with ENOENT on a loaded machine: one retry, then fail loudly.

@@ -115,7 +115,7 @@ def ancestors(graph: GraphView, artifact_id: str, depth: int | None = None) -> l
     >>> ancestors(g, "d", depth=1)
     ['b', 'c']
     """
-    return sorted(walk(graph, artifact_id, "upstream", depth))
+    return sorted(_closure(graph, artifact_id, "upstream", depth))
 
 
 def descendants(graph: GraphView, artifact_id: str, depth: int | None = None) -> list[str]:
@@ -130,7 +130,17 @@ def descendants(graph: GraphView, artifact_id: str, depth: int | None = None) ->
     >>> descendants(g, "d")
     []
     """
-    return sorted(walk(graph, artifact_id, "downstream", depth))
+    return sorted(_closure(graph, artifact_id, "downstream", depth))
+
+
+def _closure(graph: GraphView, artifact_id: str, direction: Direction, depth: int | None) -> Iterable[str]:
+    """The artifacts reached in ``direction``: one recursive query when the view offers one, else a walk."""
+    closure = getattr(graph, "closure", None)  # a database store answers in one round trip
+    if closure is None:
+        return walk(graph, artifact_id, direction, depth)
+    resolved = graph.require(artifact_id)  # an alias or natural URI names the artifact itself
+    _check_depth(depth)
+    return closure(resolved, direction, depth)  # type: ignore[no-any-return]
 
 
 def neighbourhood(

@@ -33,6 +33,7 @@ import orjson
 from lineage_cli import bookkeeping
 from lineage_cli.errors import UsageError
 from lineage_cli.model import TransformationType
+from lineage_cli.store.base import Store
 from lineage_cli.store.discovery import STORE_ENV, discover_store, is_database_location
 from lineage_cli.store.events import (
     EVENT_SCHEMA_VERSION,
@@ -47,6 +48,7 @@ from lineage_cli.store.events import (
     write_locked,
 )
 from lineage_cli.store.layout import StorePaths
+from lineage_cli.store.spool import SpoolSink
 
 __all__ = [
     "DataFlowContext",
@@ -246,7 +248,7 @@ class _Config:
         self.default = DataFlowRecorder(max_events=DEFAULT_RECORDER_KEEPS)
         self.active = self.default
         self.explicit_store: str | None = None
-        self.sink: StoreSink | None = None
+        self.sink: StoreSink | SpoolSink | None = None
         self.sink_source: str | None = None
         self.provenance = os.environ.get("LINEAGE_AUTO_PROVENANCE", "1").lower() not in ("0", "false", "no")
         self.warned_unwritable = False
@@ -283,7 +285,9 @@ class _Config:
             self.found_for = key
         return self.found
 
-    def sink_for_now(self, found: tuple[str | None, str | None] | None = None) -> StoreSink | None:
+    def sink_for_now(
+        self, found: tuple[str | None, str | None] | None = None
+    ) -> StoreSink | SpoolSink | None:
         """The sink for the configured or discovered store (``None``: memory only).
 
         ``found`` is :meth:`discovered`'s answer when the caller already has it.
@@ -294,21 +298,29 @@ class _Config:
                 if wanted != self.sink_source:
                     if self.sink is not None:
                         self.sink.close()
-                    self.sink = StoreSink(wanted) if wanted else None
+                    self.sink = _make_sink(wanted) if wanted else None
                     self.sink_source = wanted
         return self.sink
+
+
+def _make_sink(store: str) -> StoreSink | SpoolSink:
+    """A directory store's log, or a PostgreSQL store's spool and shipper (see :mod:`.store.spool`)."""
+    if is_database_location(store):
+        return SpoolSink(store)
+    return StoreSink(store)
 
 
 _config = _Config()
 
 
 def configure(*, store: str | os.PathLike[str] | None = None, provenance: bool | None = None) -> None:
-    r"""Send recorded events to ``store`` (a store directory); ``None`` goes back to finding it.
+    r"""Send recorded events to ``store`` (a directory or a ``postgresql://`` URL); ``None``: find it.
 
     Without a configured store, ``$LINEAGE_STORE``, a project file or a ``.lineage/`` above
     the working directory, events stay in memory only. ``provenance=False`` stops filling
     in the tool, environment and git commit a record leaves unset (as does
-    ``LINEAGE_AUTO_PROVENANCE=0``); ``None`` leaves that setting as it is.
+    ``LINEAGE_AUTO_PROVENANCE=0``); ``None`` leaves that setting as it is. For a PostgreSQL
+    store, events are spooled locally and shipped in the background (:mod:`lineage_cli.store.spool`).
 
     Examples
     --------
@@ -324,7 +336,10 @@ def configure(*, store: str | os.PathLike[str] | None = None, provenance: bool |
         if provenance is not None:
             _config.provenance = provenance
         # Absolute now: a job that changes directory later keeps writing to the same store.
-        _config.explicit_store = os.path.abspath(os.fspath(store)) if store is not None else None
+        text = os.fspath(store) if store is not None else None
+        if text is not None and not is_database_location(text):  # a URL is not a path
+            text = os.path.abspath(text)
+        _config.explicit_store = text
         _config.found_for = None
         _config.warned_unwritable = False
         # Reopen on the next event even for the same path: the directory may have been
@@ -705,7 +720,7 @@ def record_file(
 
 
 def record_to_store(
-    store: StorePaths,
+    store: StorePaths | Store,
     artifact_id: str | os.PathLike[str],
     *,
     root: str | None = None,
@@ -716,6 +731,8 @@ def record_to_store(
     **fields: Any,
 ) -> dict[str, Any]:
     """Append one artifact event (made by :func:`artifact_event`) straight to ``store``'s log.
+
+    ``store`` is a store directory or any store opened by :func:`lineage_cli.store.base.open_store`.
 
     This is what ``lineage record`` runs, so shell scripts write exactly what Python writes:
     path ids are normalised relative to ``root``, ``hash`` hashes the content, and
@@ -765,7 +782,10 @@ def record_to_store(
         )
         # A running flow starts before its artifact; a finished one ends after it.
         events = [flow, event] if flow_kind == KIND_FLOW_STARTED else [event, flow]
-    append_events(store.events, events)
+    if isinstance(store, Store):  # any store behind the seam: a PostgreSQL store spools and ships
+        store.append(events)
+    else:
+        append_events(store.events, events)
     return event
 
 

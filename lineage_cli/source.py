@@ -9,10 +9,10 @@ from datetime import datetime
 from lineage_cli.errors import InputError, LineageFileError, UsageError
 from lineage_cli.graph import GraphView, LineageGraph
 from lineage_cli.lineagefile import load_graph
-from lineage_cli.store.freshness import ensure_built
-from lineage_cli.store.layout import resolve_store
+from lineage_cli.store.base import is_postgres_location, open_store, store_location
+from lineage_cli.store.layout import StorePaths, resolve_store
 
-__all__ = ["GRAPH_ENV", "graph_file_path", "open_graph", "open_lineage_graph"]
+__all__ = ["GRAPH_ENV", "directory_view", "graph_file_path", "open_graph", "open_lineage_graph"]
 
 GRAPH_ENV = "LINEAGE_GRAPH"
 
@@ -41,18 +41,15 @@ def open_lineage_graph(
     ('clean',)
     """
     if as_of is not None:
-        from lineage_cli.timetravel import graph_at
-
         if graph_file or os.environ.get(GRAPH_ENV):
             raise UsageError(
                 "--as-of replays the store's event log, so it cannot be used with --graph or $LINEAGE_GRAPH.",
                 hint="Drop --graph (or unset LINEAGE_GRAPH) and pass --store DIR if needed.",
             )
-
-        return graph_at(resolve_store(store), as_of)
-    if not (graph_file or os.environ.get(GRAPH_ENV)):
-        ensure_built(resolve_store(store), on_pending)
-    return load_graph(graph_file_path(graph_file, store))
+    elif graph_file or os.environ.get(GRAPH_ENV):
+        return load_graph(graph_file_path(graph_file, store))
+    with open_store(store) as chosen:
+        return chosen.open_graph(as_of, on_pending=on_pending)
 
 
 def open_graph(
@@ -80,15 +77,27 @@ def open_graph(
     >>> type(open_graph(store=store)).__name__
     'SqlIndex'
     """
-    if as_of is not None or graph_file or os.environ.get(GRAPH_ENV):
+    if graph_file or os.environ.get(GRAPH_ENV):
         return open_lineage_graph(graph_file, store, as_of)
+    return open_store(store).open_view(as_of, on_pending=on_pending)
+
+
+def directory_view(paths: StorePaths) -> GraphView:
+    """A directory store's graph: its index when current, else ``lineage.json`` (see :func:`open_graph`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> type(directory_view(resolve_store(tempfile.mkdtemp()))).__name__
+    Traceback (most recent call last):
+    ...
+    lineage_cli.errors.LineageFileError: .../lineage.json: no such file...
+    """
     import sqlite3
     from contextlib import suppress
 
     from lineage_cli.store.index import build_index, graph_fingerprint, open_index
 
-    paths = resolve_store(store)
-    ensure_built(paths, on_pending)
     index = open_index(paths)
     if index is not None:
         return index
@@ -117,4 +126,11 @@ def graph_file_path(graph_file: str | None = None, store: str | os.PathLike[str]
     'g.json'
     """
     chosen = graph_file or os.environ.get(GRAPH_ENV)
-    return chosen if chosen else str(resolve_store(store).graph)
+    if chosen:
+        return chosen
+    if is_postgres_location(store_location(store)):
+        raise UsageError(
+            "A PostgreSQL store keeps no lineage file to read.",
+            hint="Write one with `lineage build --output FILE` (or `lineage export --format json`).",
+        )
+    return str(resolve_store(store).graph)

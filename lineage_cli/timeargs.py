@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from lineage_cli.errors import TimestampError
 from lineage_cli.model import format_timestamp, parse_timestamp, utc_now
+from lineage_cli.store.base import Store
 from lineage_cli.store.layout import StorePaths
 
 __all__ = ["ResolvedTime", "resolve_time"]
@@ -53,10 +54,15 @@ class ResolvedTime:
     taken_as: str | None
 
 
-def _snapshot_time(paths: StorePaths | None, number: int, what: str) -> tuple[datetime, str]:
+def _snapshot_time(paths: StorePaths | Store | None, number: int, what: str) -> tuple[datetime, str]:
     from lineage_cli.store.snapshots import list_snapshots
 
-    entries = list_snapshots(paths) if paths is not None else []
+    if paths is None:
+        entries: list[dict[str, Any]] = []
+    elif isinstance(paths, Store):  # any store behind the seam: a PostgreSQL store's builds table
+        entries = paths.builds()
+    else:
+        entries = list_snapshots(paths)
     for entry in entries:
         if entry.get("number") == number and isinstance(entry.get("last_event_time"), str):
             moment = parse_timestamp(entry["last_event_time"], what=what)
@@ -74,9 +80,13 @@ def _snapshot_time(paths: StorePaths | None, number: int, what: str) -> tuple[da
 
 
 def resolve_time(
-    text: str, paths: StorePaths | None = None, *, what: str = "TIMESTAMP", now: datetime | None = None
+    text: str,
+    paths: StorePaths | Store | None = None,
+    *,
+    what: str = "TIMESTAMP",
+    now: datetime | None = None,
 ) -> ResolvedTime:
-    """Read a time argument; ``paths`` is the store whose snapshot numbers count.
+    """Read a time argument; ``paths`` is the store (directory or opened) whose snapshot numbers count.
 
     A time without a timezone is still ambiguous and rejected, as in lineage files.
 

@@ -20,7 +20,7 @@ from lineage_cli.store.events import LogProblem, parse_events
 from lineage_cli.store.layout import StorePaths
 from lineage_cli.store.snapshots import list_snapshots, load_snapshot, log_tail_hash
 
-__all__ = ["GraphDiff", "diff", "document_at", "first_event_time", "graph_at"]
+__all__ = ["GraphDiff", "diff", "diff_documents", "document_at", "first_event_time", "graph_at"]
 
 
 def _from_snapshot(
@@ -223,6 +223,22 @@ def diff(
     report = _report_once(on_problem)
     before_document = _document_at(store, start, log, skip_bad, report)
     after_document = _document_at(store, end, log, skip_bad, report)
+    return diff_documents(start, end, before_document, after_document)
+
+
+def diff_documents(
+    start: datetime, end: datetime, before_document: dict[str, Any], after_document: dict[str, Any]
+) -> GraphDiff:
+    """Compare two lineage documents (the graph at ``start`` and at ``end``), whichever store made them.
+
+    Examples
+    --------
+    >>> from lineage_cli.model import parse_timestamp
+    >>> t = parse_timestamp("2026-01-01")
+    >>> after = {"nodes": {"a": {"version": "1"}}, "edges": []}
+    >>> diff_documents(t, t, {"nodes": {}, "edges": []}, after).added
+    ['a']
+    """
     before, after = before_document["nodes"], after_document["nodes"]
     before_edges, after_edges = _edge_pairs(before_document), _edge_pairs(after_document)
     return GraphDiff(

@@ -203,6 +203,17 @@ TOUR: list[Stop] = [
         ),
     ),
     Stop(
+        "lineage sync",
+        "Sends the events that recording jobs spooled for a PostgreSQL store (see [Team store]"
+        "(#team-store)); the last step on a CI runner (`--store URL`: only that store's spool). With "
+        "nothing spooled it sends nothing. A store that cannot be reached is one sentence, the "
+        "password masked, and exit status 2.",
+        (
+            "lineage sync --store 'postgresql://ci@127.0.0.1:9/lineage'",
+            "lineage ancestors raw --store 'postgresql://ci:s3cret@127.0.0.1:9/lineage'",
+        ),
+    ),
+    Stop(
         "lineage validate",
         "Checks lineage files and prints one finding per line (see [Validating a file]"
         "(#validating-a-file) for every check). The shipped samples are clean even under `--strict`; "

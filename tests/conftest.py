@@ -10,6 +10,7 @@ import pytest
 
 from lineage_cli.graph import LineageGraph
 from lineage_cli.model import LineageNode, ProvenanceRecord, parse_timestamp
+from tests.pgserver import Cluster, running_cluster, unavailable
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_GRAPHS = REPO / "sample_graphs"
@@ -82,3 +83,48 @@ def _every_built_store_validates(request: pytest.FixtureRequest) -> Iterator[Non
     for report in validate_paths([path for path in built if path.exists()]):
         problems = [finding.to_dict() for finding in report.findings]
         assert report.errors == 0, f"a built store does not validate: {problems}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def spool_in_a_temporary_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """PostgreSQL stores spool under a temporary directory, not the user's cache."""
+    import os
+
+    previous = os.environ.get("LINEAGE_SPOOL")
+    os.environ["LINEAGE_SPOOL"] = str(tmp_path_factory.mktemp("spool"))
+    yield
+    if previous is None:
+        del os.environ["LINEAGE_SPOOL"]
+    else:
+        os.environ["LINEAGE_SPOOL"] = previous
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster for the whole session (see tests/pgserver.py)."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        unavailable("the psycopg driver is not installed (pip install -e '.[dev]')")
+    with running_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def pg_url(pg_cluster: Cluster) -> str:
+    """A fresh, empty database in the throwaway cluster, as a store URL."""
+    return pg_cluster.url(pg_cluster.new_database())
+
+
+@pytest.fixture(params=["directory", "postgresql"])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Run a test on both stores: a directory, and a fresh PostgreSQL database."""
+    return str(request.param)
+
+
+@pytest.fixture
+def store_location(store_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """The location of an empty store of ``store_kind``."""
+    if store_kind == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    return str(tmp_path / "store")

@@ -50,3 +50,12 @@ def write_store(root: Path, events: Iterable[dict[str, Any]]) -> StorePaths:
 def events_of(store: StorePaths) -> list[dict[str, Any]]:
     """Every event in the store's log, in log order."""
     return [event for _, event in read_events(store.events)]
+
+
+def fill(location: str | Path, events: Iterable[dict[str, Any]]) -> str:
+    """Append the events to the store at ``location`` (a directory or a PostgreSQL URL); return it."""
+    from lineage_cli.store.base import open_store
+
+    with open_store(str(location)) as store:
+        store.append(list(events))
+    return str(location)

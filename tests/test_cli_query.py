@@ -586,11 +586,11 @@ def test_piped_and_json_queries_never_import_rich(graph_file: Path) -> None:
     assert result.stdout.strip() == "[]"
 
 
-def test_queries_answer_as_of_a_past_moment_in_the_store(tmp_path: Path) -> None:
-    from tests.storehelp import at
-    from tests.test_store_cli import history
+def test_queries_answer_as_of_a_past_moment_in_the_store(store_location: str) -> None:
+    from tests.storehelp import at, fill
+    from tests.test_store_cli import HISTORY
 
-    store = str(history(tmp_path).root)
+    store = fill(store_location, HISTORY)
     env: dict[str, str | None] = {"LINEAGE_GRAPH": None, "LINEAGE_STORE": None}
     before = run("descendants", "clean.parquet", "--store", store, "--as-of", at(2), env=env)
     assert (before.exit_code, before.stdout) == (0, "")

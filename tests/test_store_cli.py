@@ -20,7 +20,7 @@ from lineage_cli.source import open_graph, open_lineage_graph
 from lineage_cli.store.events import KIND_FLOW_COMPLETED, KIND_FLOW_STARTED
 from lineage_cli.store.layout import StorePaths
 from tests.conftest import LINEAGE
-from tests.storehelp import artifact, at, event, write_store
+from tests.storehelp import artifact, at, event, fill, write_store
 
 GOLDEN = Path(__file__).parent / "golden" / "store"
 runner = CliRunner()
@@ -29,18 +29,18 @@ runner = CliRunner()
 def history(root: Path) -> StorePaths:
     """A small pipeline: raw is re-produced at 00:10, so clean, report and model (built from the
     stale clean) are stale."""
-    return write_store(
-        root,
-        [
-            event(KIND_FLOW_STARTED, 1, "run-1", workflow="nightly"),
-            artifact("raw.csv", 1, lineage_id="run-1", version="v1", transformation="download"),
-            artifact("clean.parquet", 2, ["raw.csv"], lineage_id="run-1", transformation="dedupe"),
-            artifact("report.html", 3, ["clean.parquet"], lineage_id="run-1", transformation="render"),
-            event(KIND_FLOW_COMPLETED, 4, "run-1", workflow="nightly"),
-            artifact("raw.csv", 10, lineage_id="run-2", version="v2", transformation="download"),
-            artifact("model.pkl", 11, ["clean.parquet"], lineage_id="run-2", transformation_type="generated"),
-        ],
-    )
+    return write_store(root, HISTORY)
+
+
+HISTORY = [
+    event(KIND_FLOW_STARTED, 1, "run-1", workflow="nightly"),
+    artifact("raw.csv", 1, lineage_id="run-1", version="v1", transformation="download"),
+    artifact("clean.parquet", 2, ["raw.csv"], lineage_id="run-1", transformation="dedupe"),
+    artifact("report.html", 3, ["clean.parquet"], lineage_id="run-1", transformation="render"),
+    event(KIND_FLOW_COMPLETED, 4, "run-1", workflow="nightly"),
+    artifact("raw.csv", 10, lineage_id="run-2", version="v2", transformation="download"),
+    artifact("model.pkl", 11, ["clean.parquet"], lineage_id="run-2", transformation_type="generated"),
+]
 
 
 def invoke(*args: str) -> Any:
@@ -95,9 +95,9 @@ def test_record_rejects_bad_options(tmp_path: Path, args: list[str], message: st
     assert not (tmp_path / "events.jsonl").exists()
 
 
-def test_build_stale_and_snapshots(tmp_path: Path) -> None:
-    history(tmp_path)
-    built = invoke("build", "--store", str(tmp_path), "--json")
+def test_build_stale_and_snapshots(store_location: str, tmp_path: Path) -> None:
+    store = fill(store_location, HISTORY)
+    built = invoke("build", "--store", store, "--json")
     assert built.exit_code == 0, built.stderr
     summary = orjson.loads(built.stdout)
     assert (summary["artifacts"], summary["edges"], summary["events"]) == (4, 3, 7)
@@ -111,48 +111,48 @@ def test_build_stale_and_snapshots(tmp_path: Path) -> None:
     }
     assert summary["snapshot"]["number"] == 1
 
-    stale = invoke("stale", "--store", str(tmp_path), "--json")
+    stale = invoke("stale", "--store", store, "--json")
     assert stale.exit_code == 1
     check_golden("stale.json", stale.stdout)
-    piped = invoke("stale", "--store", str(tmp_path))
+    piped = invoke("stale", "--store", store)
     assert (piped.exit_code, piped.stdout) == (1, "clean.parquet\nmodel.pkl\nreport.html\n")
-    assert invoke("stale", "--store", str(tmp_path), "--as-of", at(5)).exit_code == 0
+    assert invoke("stale", "--store", store, "--as-of", at(5)).exit_code == 0
 
-    again = invoke("build", "--store", str(tmp_path))
+    again = invoke("build", "--store", store)
     assert again.exit_code == 0 and "unchanged since the last snapshot" in again.stderr
-    listed = orjson.loads(invoke("snapshots", "--store", str(tmp_path), "--json").stdout)
+    listed = orjson.loads(invoke("snapshots", "--store", store, "--json").stdout)
     assert [s["number"] for s in listed["snapshots"]] == [1]
-    assert invoke("snapshots", "--store", str(tmp_path)).stdout.startswith("1\t")
+    assert invoke("snapshots", "--store", store).stdout.startswith("1\t")
 
 
-def test_nothing_stale_exits_0_with_an_empty_json_document(tmp_path: Path) -> None:
-    write_store(tmp_path, [artifact("a", 1), artifact("b", 2, ["a"])])
-    result = invoke("stale", "--store", str(tmp_path), "--json")
+def test_nothing_stale_exits_0_with_an_empty_json_document(store_location: str, tmp_path: Path) -> None:
+    store = fill(store_location, [artifact("a", 1), artifact("b", 2, ["a"])])
+    result = invoke("stale", "--store", store, "--json")
     assert (result.exit_code, orjson.loads(result.stdout)) == (0, {"stale": []})
 
 
-def test_at_gives_the_graph_at_a_moment(tmp_path: Path) -> None:
-    history(tmp_path)
-    result = invoke("at", "2026-01-01T00:05:00+00:00", "--store", str(tmp_path), "--json")
+def test_at_gives_the_graph_at_a_moment(store_location: str, tmp_path: Path) -> None:
+    store = fill(store_location, HISTORY)
+    result = invoke("at", "2026-01-01T00:05:00+00:00", "--store", store, "--json")
     assert result.exit_code == 0, result.stderr
     check_golden("at.json", result.stdout)
-    assert invoke("at", at(2), "--store", str(tmp_path)).stdout == "clean.parquet\nraw.csv\n"
+    assert invoke("at", at(2), "--store", store).stdout == "clean.parquet\nraw.csv\n"
     out = tmp_path / "then.json"
-    written = invoke("at", at(3), "--store", str(tmp_path), "--output", str(out))
+    written = invoke("at", at(3), "--store", store, "--output", str(out))
     assert written.exit_code == 0 and "3 artifacts" in written.stderr
     assert orjson.loads(out.read_bytes())["built_at"] == at(3)
-    both = invoke("at", at(3), "--store", str(tmp_path), "--output", str(out), "--json")
+    both = invoke("at", at(3), "--store", store, "--output", str(out), "--json")
     assert both.exit_code == 2 and "not both" in both.stderr
-    queried = invoke("at", "2026-01-01", "--store", str(tmp_path), "--json")
+    queried = invoke("at", "2026-01-01", "--store", store, "--json")
     assert orjson.loads(queried.stdout)["nodes"] == {}
 
 
-def test_a_naive_timestamp_is_rejected_with_exit_2(tmp_path: Path) -> None:
-    history(tmp_path)
-    result = invoke("at", "2026-01-01T00:05:00", "--store", str(tmp_path))
+def test_a_naive_timestamp_is_rejected_with_exit_2(store_location: str, tmp_path: Path) -> None:
+    store = fill(store_location, HISTORY)
+    result = invoke("at", "2026-01-01T00:05:00", "--store", store)
     assert result.exit_code == 2
     assert result.stderr.startswith("error: TIMESTAMP '2026-01-01T00:05:00' has no timezone")
-    bad = invoke("diff", "the day before", at(1), "--store", str(tmp_path))
+    bad = invoke("diff", "the day before", at(1), "--store", store)
     assert bad.exit_code == 2 and "T1 'the day before' is not an ISO-8601 timestamp" in bad.stderr
     assert "'3d ago'" in bad.stderr  # the hint lists every accepted form
 
@@ -179,12 +179,12 @@ def test_an_unwritable_output_is_one_sentence_not_a_traceback(tmp_path: Path) ->
         assert isinstance(result.exception, SystemExit)  # no exception escaped the command
 
 
-def test_diff(tmp_path: Path) -> None:
-    history(tmp_path)
-    result = invoke("diff", at(5), at(20), "--store", str(tmp_path), "--json")
+def test_diff(store_location: str, tmp_path: Path) -> None:
+    store = fill(store_location, HISTORY)
+    result = invoke("diff", at(5), at(20), "--store", store, "--json")
     assert result.exit_code == 0, result.stderr
     check_golden("diff.json", result.stdout)
-    plain = invoke("diff", at(5), at(20), "--store", str(tmp_path))
+    plain = invoke("diff", at(5), at(20), "--store", store)
     assert plain.stdout == (
         "+ model.pkl\n~ raw.csv v1 -> v2\n"
         "! clean.parquet fresh -> stale\n! report.html fresh -> stale\n"  # status changes too
@@ -204,14 +204,14 @@ def test_a_bad_line_is_reported_once_by_diff_and_at(tmp_path: Path) -> None:
         assert result.stderr.count("line 8: not valid JSON") == 1, result.stderr
 
 
-def test_as_of_reaches_every_query_through_open_graph(tmp_path: Path) -> None:
-    paths = history(tmp_path)
-    then = open_graph(None, paths.root, parse_timestamp(at(2)))
+def test_as_of_reaches_every_query_through_open_graph(store_location: str, tmp_path: Path) -> None:
+    store = fill(store_location, HISTORY)
+    then = open_graph(None, store, parse_timestamp(at(2)))
     assert "report.html" not in then and then.parents("clean.parquet") == ("raw.csv",)
-    now = open_lineage_graph(None, paths.root, parse_timestamp(at(30)))
+    now = open_lineage_graph(None, store, parse_timestamp(at(30)))
     assert sorted(now.nodes) == ["clean.parquet", "model.pkl", "raw.csv", "report.html"]
     with pytest.raises(UsageError, match="cannot be used with --graph"):
-        open_graph("some.json", paths.root, parse_timestamp(at(2)))
+        open_graph("some.json", store, parse_timestamp(at(2)))
 
 
 def run(*args: str, store: Path) -> subprocess.CompletedProcess[str]:

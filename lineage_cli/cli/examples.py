@@ -28,6 +28,7 @@ EXAMPLES: dict[str, str] = {
     "import": "lineage import graph other-team.json && lineage build",
     "import openlineage": "lineage import openlineage events.ndjson --skip-bad",
     "import graph": "lineage import graph sample_graphs/warehouse-etl.json",
+    "sync": 'lineage sync --store "$LINEAGE_STORE"',
     "import dbt": "lineage import dbt target/ && lineage stale",
     "serve": "lineage serve --port 5000  # then OPENLINEAGE_URL=http://127.0.0.1:5000 in the job",
     "view": "lineage view --root core__patient --upstream --depth 2",

@@ -10,7 +10,7 @@ from lineage_cli.cli.app import app
 from lineage_cli.cli.options import StoreOpt
 from lineage_cli.cli.output import error, info, warn
 from lineage_cli.errors import InputError
-from lineage_cli.store.layout import resolve_store
+from lineage_cli.store.base import open_store
 
 if TYPE_CHECKING:
     from lineage_cli.interop.common import ImportResult
@@ -74,7 +74,8 @@ def import_openlineage_command(
     """
     from lineage_cli.interop.openlineage_import import import_openlineage
 
-    result = import_openlineage(files, resolve_store(store), skip_bad=skip_bad, assume_utc=assume_utc)
+    with open_store(store) as chosen:
+        result = import_openlineage(files, chosen, skip_bad=skip_bad, assume_utc=assume_utc)
     _report(result, skip_bad=skip_bad)
 
 
@@ -89,7 +90,8 @@ def import_graph_command(
     """Merge a lineage file into the store as events that keep its timestamps."""
     from lineage_cli.interop.graph_import import import_graph
 
-    _report(import_graph(file, resolve_store(store)), skip_bad=True)
+    with open_store(store) as chosen:
+        _report(import_graph(file, chosen), skip_bad=True)
 
 
 @import_app.command("dbt")
@@ -124,6 +126,13 @@ def import_dbt_command(
     rebuilds them. Importing the same files twice adds nothing (see README, "From dbt").
     """
     from lineage_cli.interop.dbt_import import import_dbt
+    from lineage_cli.store.local import LocalStore
 
-    result = import_dbt(path, resolve_store(store), run_results=run_results, catalog=catalog)
+    with open_store(store) as chosen:
+        if not isinstance(chosen, LocalStore):  # it compares with the store's records, read from the log
+            raise InputError(
+                f"`lineage import dbt` writes to a store directory only, not to {chosen.location}.",
+                hint="Import into a directory store, then `lineage import graph` its built lineage file.",
+            )
+        result = import_dbt(path, chosen.paths, run_results=run_results, catalog=catalog)
     _report(result, skip_bad=True)

@@ -24,8 +24,11 @@ StoreOpt = Annotated[
     typer.Option(
         "--store",
         "-s",
-        metavar="DIR",
-        help="Store directory. Default: $LINEAGE_STORE, the project file, or the nearest .lineage/ up.",
+        metavar="DIR|URL",
+        help=(
+            "Store directory, or a postgresql:// URL. Default: $LINEAGE_STORE, the project file, "
+            "or the nearest .lineage/ up."
+        ),
         show_default=False,
     ),
 ]
@@ -46,10 +49,14 @@ AsOfOpt = Annotated[
 
 def parse_time(text: str, store: str | None, what: str) -> datetime:
     """Read a time argument (see :mod:`lineage_cli.timeargs`); say on stderr how it was taken."""
+    from lineage_cli.store.base import is_postgres_location, open_store, store_location
     from lineage_cli.store.layout import resolve_store
     from lineage_cli.timeargs import resolve_time
 
-    resolved = resolve_time(text, resolve_store(store), what=what)
+    # A directory's snapshots are read from its folder; a database store is opened (lazily connected).
+    location = store_location(store)
+    chosen = open_store(location) if is_postgres_location(location) else resolve_store(store)
+    resolved = resolve_time(text, chosen, what=what)
     if resolved.taken_as is not None:
         typer.echo(f"{what} {resolved.taken_as}", err=True)
     return resolved.moment

@@ -15,7 +15,7 @@ from lineage_cli.cli.exitcodes import ExitCode
 from lineage_cli.cli.options import AsOfOpt, JsonOpt, StoreOpt, parse_as_of
 from lineage_cli.errors import UsageError
 from lineage_cli.model import TransformationType
-from lineage_cli.store.layout import resolve_store
+from lineage_cli.store.base import open_store
 
 if TYPE_CHECKING:
     from lineage_cli.store.events import LogProblem
@@ -127,27 +127,28 @@ def record(
 
     if error_text is not None and status is not FlowStatus.FAILED:
         raise UsageError("--error goes with --status failed.")
-    event = record_to_store(
-        resolve_store(store),
-        artifact,
-        root=discover_store(store).root,
-        hash=hash_content,
-        provenance=True,
-        status=status.value if status is not None else None,
-        error=error_text,
-        inputs=inputs or [],
-        workflow=workflow,
-        stage=stage,
-        agent=agent,
-        version=version,
-        transformation=transformation,
-        transformation_type=transformation_type,
-        kind=kind,
-        metadata=_parse_meta(meta or []),
-        lineage_id=lineage_id,
-        tool=tool,
-        environment=environment,
-    )
+    with open_store(store) as chosen:
+        event = record_to_store(
+            chosen,
+            artifact,
+            root=discover_store(store).root,
+            hash=hash_content,
+            provenance=True,
+            status=status.value if status is not None else None,
+            error=error_text,
+            inputs=inputs or [],
+            workflow=workflow,
+            stage=stage,
+            agent=agent,
+            version=version,
+            transformation=transformation,
+            transformation_type=transformation_type,
+            kind=kind,
+            metadata=_parse_meta(meta or []),
+            lineage_id=lineage_id,
+            tool=tool,
+            environment=environment,
+        )
     if json:
         output.print_json(event)
     else:
@@ -161,16 +162,19 @@ def build(
         str | None,
         typer.Option("--output", "-o", metavar="FILE", help="Write here instead of STORE/lineage.json."),
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Fold every event again, not only those added since the last build."),
+    ] = False,
     skip_bad: SkipBadOpt = False,
     store: StoreOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Fold the event log into the lineage file, with statuses; snapshot it when it changed."""
-    from lineage_cli.store.build import build_store
-
-    result = build_store(
-        resolve_store(store), output=out, skip_bad=skip_bad, on_problem=report_problem, progress=_progress
-    )
+    with open_store(store) as chosen:
+        result = chosen.build(
+            output=out, full=full, skip_bad=skip_bad, on_problem=report_problem, progress=_progress
+        )
     if json:
         output.print_json(result.to_json())
         return
@@ -192,11 +196,8 @@ def stale(
     json: JsonOpt = False,
 ) -> None:
     """List stale artifacts with the upstream change behind each; exit 1 when any is stale."""
-    from lineage_cli.staleness import stale_artifacts
-
-    reasons = stale_artifacts(
-        resolve_store(store), as_of=parse_as_of(as_of, store), skip_bad=skip_bad, on_problem=report_problem
-    )
+    with open_store(store) as chosen:
+        reasons = chosen.stale(as_of=parse_as_of(as_of, store), skip_bad=skip_bad, on_problem=report_problem)
     if json:
         output.print_json({"stale": [r.to_json() for r in reasons]})
     elif output.is_terminal():
@@ -223,9 +224,8 @@ def stale(
 @app.command()
 def snapshots(store: StoreOpt = None, json: JsonOpt = False) -> None:
     """List the snapshots: one per build that changed the graph."""
-    from lineage_cli.store.snapshots import list_snapshots
-
-    entries = list_snapshots(resolve_store(store))
+    with open_store(store) as chosen:
+        entries = chosen.builds()
     if json:
         output.print_json({"snapshots": entries})
         return
@@ -245,3 +245,29 @@ def snapshots(store: StoreOpt = None, json: JsonOpt = False) -> None:
                 "\t".join(str(entry.get(c) if entry.get(c) is not None else "-") for c in columns) + "\n"
             )
         sys.stdout.flush()
+
+
+@app.command()
+def sync(
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            "-s",
+            envvar="LINEAGE_STORE",
+            metavar="URL",
+            help="Only this PostgreSQL store's spool (default: every spool on this machine).",
+            show_default=False,
+        ),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Send the events spooled for PostgreSQL stores (last step on a CI runner); exit 2 if any are left."""
+    from lineage_cli.store.base import is_postgres_location
+    from lineage_cli.store.spool import sync as sync_spools
+
+    result = sync_spools(store if is_postgres_location(store) else None)
+    if json:
+        output.print_json({"sent": result.sent, "stored": result.stored})
+    else:
+        output.info(f"sent {result.sent} spooled events ({result.stored} new to the store).")

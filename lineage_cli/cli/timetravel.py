@@ -13,7 +13,7 @@ from lineage_cli.cli.options import JsonOpt, StoreOpt, parse_time
 from lineage_cli.cli.store import SkipBadOpt, report_problem
 from lineage_cli.errors import UsageError
 from lineage_cli.model import format_timestamp, utc_now
-from lineage_cli.store.layout import resolve_store
+from lineage_cli.store.base import open_store
 
 _TIME_HELP = (
     "ISO-8601 with Z or an offset (2026-01-31T12:00:00Z) or a bare date (midnight UTC); a snapshot "
@@ -34,22 +34,21 @@ def at(
     json: JsonOpt = False,
 ) -> None:
     """The lineage graph as it was at TIMESTAMP: every record at or before it, none after."""
-    from lineage_cli.timetravel import document_at
-
     if json and out not in (None, "-"):
         raise UsageError("Use --json or --output FILE, not both.", hint="--output - prints the JSON too.")
+    from lineage_cli.store.local import LocalStore
     from lineage_cli.timetravel import first_event_time
 
-    paths = resolve_store(store)
     moment = parse_time(timestamp, store, "TIMESTAMP")
-    document = document_at(paths, moment, skip_bad=skip_bad, on_problem=report_problem)
-    if not document["nodes"]:
-        first = first_event_time(paths)
-        if first is not None and first > moment:
-            output.info(
-                f"{format_timestamp(moment)} is before the first event ({format_timestamp(first)}): "
-                "nothing had been recorded yet."
-            )
+    with open_store(store) as chosen:
+        document = chosen.document_at(moment, skip_bad=skip_bad, on_problem=report_problem)
+        if not document["nodes"] and isinstance(chosen, LocalStore):
+            first = first_event_time(chosen.paths)
+            if first is not None and first > moment:
+                output.info(
+                    f"{format_timestamp(moment)} is before the first event ({format_timestamp(first)}): "
+                    "nothing had been recorded yet."
+                )
     if json or out == "-":
         output.print_json(document)
     elif out is not None:
@@ -97,15 +96,13 @@ def diff(
     json: JsonOpt = False,
 ) -> None:
     """What changed between two moments (or one and now): artifacts, statuses and edges."""
-    from lineage_cli.timetravel import diff as diff_graphs
-
-    result = diff_graphs(
-        resolve_store(store),
-        parse_time(start, store, "T1"),
-        parse_time(end, store, "T2") if end is not None else utc_now(),
-        skip_bad=skip_bad,
-        on_problem=report_problem,
-    )
+    with open_store(store) as chosen:
+        result = chosen.diff(
+            parse_time(start, store, "T1"),
+            parse_time(end, store, "T2") if end is not None else utc_now(),
+            skip_bad=skip_bad,
+            on_problem=report_problem,
+        )
     if json:
         output.print_json(result.to_json())
         return

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from lineage_cli.store.base import Store
 from lineage_cli.store.events import LogProblem, append_events, read_events
 from lineage_cli.store.layout import StorePaths
 
@@ -77,7 +78,7 @@ class ImportResult:
 
 
 def append_new_events(
-    store: StorePaths,
+    store: StorePaths | Store,
     events: Iterable[dict[str, Any]],
     result: ImportResult,
     *,
@@ -105,14 +106,16 @@ def append_new_events(
     >>> (first.appended, second.appended, second.duplicates)
     (1, 0, 1)
     """
-    known: set[Any] = (
-        known_ids
-        if known_ids is not None
-        else {
+    if known_ids is not None:
+        known: set[Any] = known_ids
+    elif isinstance(store, Store):  # any store behind the seam (a PostgreSQL store among them)
+        events = list(events)
+        known = store.known_event_ids(e["event_id"] for e in events)
+    else:
+        known = {
             event.get("event_id")
             for _, event in read_events(store.events, skip_bad=True, on_problem=lambda _problem: None)
         }
-    )
     fresh_ids: set[Any] = set()
     fresh: list[dict[str, Any]] = []
     for event in events:
@@ -122,5 +125,5 @@ def append_new_events(
             continue
         fresh_ids.add(event_id)
         fresh.append(event)
-    result.appended += append_events(store.events, fresh)
-    known.update(fresh_ids)  # only once they are in the log: a failed append must stay retryable
+    result.appended += store.append(fresh) if isinstance(store, Store) else append_events(store.events, fresh)
+    known.update(fresh_ids)  # only once they are in the store: a failed append must stay retryable

@@ -11,6 +11,7 @@ from lineage_cli.graph import LineageGraph, edge_to_document, node_to_document
 from lineage_cli.interop.common import ImportResult, append_new_events, digest
 from lineage_cli.lineagefile import load_graph
 from lineage_cli.model import ArtifactStatus, LineageNode, TransformationType, format_timestamp
+from lineage_cli.store.base import Store
 from lineage_cli.store.events import (
     KIND_ARTIFACT,
     KIND_FLOW_FAILED,
@@ -121,7 +122,7 @@ def graph_events(graph: LineageGraph, name: str) -> tuple[list[dict[str, Any]], 
     return events, notes
 
 
-def import_graph(path: str | os.PathLike[str], store: StorePaths) -> ImportResult:
+def import_graph(path: str | os.PathLike[str], store: StorePaths | Store) -> ImportResult:
     """Merge the lineage file at ``path`` (``-`` is stdin) into the store's event log.
 
     Artifacts keep their timestamps, so ``lineage build`` and time travel place them where

@@ -20,6 +20,7 @@ from lineage_cli.interop.openlineage_facets import column_edges, symlink_aliases
 from lineage_cli.interop.openlineage_read import BadShape, read_records
 from lineage_cli.lineagefile import gc_paused
 from lineage_cli.model import TransformationType, format_timestamp, parse_timestamp
+from lineage_cli.store.base import Store
 from lineage_cli.store.events import (
     KIND_ARTIFACT,
     KIND_DESCRIBED,
@@ -482,7 +483,7 @@ def _read_source(source: str | os.PathLike[str]) -> tuple[bytes, str]:
 
 def import_openlineage(
     sources: Sequence[str | os.PathLike[str]],
-    store: StorePaths,
+    store: StorePaths | Store,
     *,
     skip_bad: bool = False,
     assume_utc: bool = False,

@@ -139,6 +139,9 @@ class Descriptions:
         if not self.aliases:
             return {}
         renamed = self.aliases.canonical()
+        # An artifact takes the place of the first of its names the fold met, so the order does
+        # not depend on which name a build had already merged (incremental builds agree).
+        places = list(dict.fromkeys(renamed.get(name, name) for name in current))
         for name in [n for n in current if n in renamed]:
             target = renamed[name]
             records = [*older.pop(name, ()), current.pop(name)]
@@ -149,6 +152,18 @@ class Descriptions:
             current[target] = records[-1]
             if len(records) > 1:
                 older[target] = records[:-1]
+        # Every artifact with other names numbers its records by their order, whether or not an
+        # alias was recorded in this fold: an incremental build (seeded with merged records) and
+        # one full build then number them alike.
+        for target in sorted(set(renamed.values())):
+            if target in current and target in older:
+                records = sorted([*older[target], current[target]], key=order)
+                records = [(r[0], r[1], number, r[3]) for number, r in enumerate(records, start=1)]
+                current[target] = records[-1]
+                older[target] = records[:-1]
+        placed = {name: current[name] for name in places}
+        current.clear()
+        current.update(placed)
         for name in [n for n in self._metadata if n in renamed]:
             self._metadata.setdefault(renamed[name], []).extend(self._metadata.pop(name))
         return renamed

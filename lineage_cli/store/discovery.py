@@ -51,7 +51,7 @@ def is_database_location(location: str) -> bool:
     >>> is_database_location("postgresql://db/lineage"), is_database_location(".lineage")
     (True, False)
     """
-    return location.startswith(_DATABASE_SCHEMES)
+    return location.lower().startswith(_DATABASE_SCHEMES)
 
 
 @dataclass(frozen=True, slots=True)

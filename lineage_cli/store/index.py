@@ -357,7 +357,7 @@ class SqlIndex:
     >>> from lineage_cli.queries import ancestors
     >>> index = SqlIndex(con)
     >>> ancestors(index, "c"), index.lookups
-    (['a', 'b'], 4)
+    (['a', 'b'], 2)
     """
 
     def __init__(self, connection: Any, dialect: Dialect = SQLITE, origin: str | None = None) -> None:
@@ -501,6 +501,37 @@ class SqlIndex:
     def artifact_ids(self) -> list[str]:
         """Every known id (artifacts and edge endpoints), sorted; reads the whole table."""
         return sorted(row[0] for row in self._fetch("SELECT name FROM artifact"))
+
+    def closure(self, artifact_id: str, direction: str, depth: int | None) -> list[str]:
+        """Every artifact reached from ``artifact_id`` (``"upstream"`` or ``"downstream"``), unsorted.
+
+        One recursive query, run inside the database (it starts from the artifact's own row, so
+        the column's collation holds throughout). ``UNION`` (not ``UNION ALL``) drops rows
+        already produced, so a cycle ends the recursion; ``depth`` bounds the hops.
+
+        Examples
+        --------
+        >>> con = sqlite3.connect(":memory:")
+        >>> write_index(con, LineageGraph.from_pairs([("a", "b"), ("b", "c"), ("c", "a")]), {})
+        >>> sorted(SqlIndex(con).closure("a", "downstream", None)), SqlIndex(con).closure("a", "upstream", 1)
+        (['b', 'c'], ['c'])
+        """
+        reach, by = ("source", "target") if direction == "upstream" else ("target", "source")
+        if depth is None:
+            statement = (
+                "WITH RECURSIVE r(name) AS (SELECT name FROM artifact WHERE name = ? UNION"
+                f" SELECT e.{reach} FROM edge e JOIN r ON e.{by} = r.name)"
+                " SELECT name FROM r WHERE name <> ?"
+            )
+            rows = self._fetch(statement, (artifact_id, artifact_id))
+        else:
+            statement = (
+                "WITH RECURSIVE r(name, hops) AS (SELECT name, 0 FROM artifact WHERE name = ? UNION"
+                f" SELECT e.{reach}, r.hops + 1 FROM edge e JOIN r ON e.{by} = r.name WHERE r.hops < ?)"
+                " SELECT DISTINCT name FROM r WHERE name <> ?"
+            )
+            rows = self._fetch(statement, (artifact_id, depth, artifact_id))
+        return [row[0] for row in rows]
 
     def artifact_count(self) -> int:
         """How many ids (artifacts and edge endpoints) the index holds."""

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from lineage_cli.store.discovery import DEFAULT_STORE, STORE_ENV, discover_store
+from lineage_cli.store.discovery import DEFAULT_STORE, STORE_ENV, discover_store, is_database_location
 
 __all__ = ["DEFAULT_STORE", "STORE_ENV", "StorePaths", "resolve_store"]
 
@@ -52,6 +52,9 @@ class StorePaths:
 def resolve_store(explicit: str | os.PathLike[str] | None = None) -> StorePaths:
     """The store directory: ``explicit``, else where :func:`.discovery.discover_store` finds it.
 
+    A PostgreSQL location is refused with one sentence: open it with
+    :func:`lineage_cli.store.base.open_store`.
+
     This is the one entry point the rest of the code calls to turn a location into a store.
 
     Examples
@@ -59,4 +62,13 @@ def resolve_store(explicit: str | os.PathLike[str] | None = None) -> StorePaths:
     >>> resolve_store("/tmp/x").root.as_posix()
     '/tmp/x'
     """
-    return StorePaths(Path(discover_store(explicit).location))
+    location = discover_store(explicit).location
+    if is_database_location(location):
+        from lineage_cli.errors import UsageError
+        from lineage_cli.store.postgres.connect import mask  # no driver import: only the masking
+
+        raise UsageError(
+            f"This command works on a store directory, and {mask(location)} is a PostgreSQL store.",
+            hint="Pass --store DIR for a directory store (the team store's commands are listed in README).",
+        )
+    return StorePaths(Path(location))

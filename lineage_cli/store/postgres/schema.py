@@ -1,0 +1,140 @@
+"""The PostgreSQL store's tables: created on first use under an advisory lock, versioned, migrated forward.
+
+Every identifier column is ``COLLATE "C"`` so that ranges and ``ORDER BY`` compare code
+points, as SQLite and Python do, whatever the database's locale.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from lineage_cli.store.postgres.connect import StoreError, describe, driver, mask
+
+__all__ = ["ADVISORY_KEY", "MIGRATIONS", "SCHEMA_VERSION", "check_schema", "ensure_schema"]
+
+ADVISORY_KEY: Final = 0x6C696E65  # "line": one lock id for schema changes, another for builds
+BUILD_LOCK_KEY: Final = ADVISORY_KEY + 1
+
+_ID: Final = 'text COLLATE "C"'
+
+MIGRATIONS: Final[dict[int, list[str]]] = {
+    1: [
+        "CREATE TABLE IF NOT EXISTS lineage_meta (name text PRIMARY KEY, value text NOT NULL)",
+        # Append-only. tx is the writing transaction: a build takes every event committed below
+        # its horizon, so out-of-order commits of concurrent writers are never skipped.
+        f"""CREATE TABLE events (
+            seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            event_id {_ID} NOT NULL UNIQUE,
+            time timestamptz,
+            artifact_id {_ID},
+            tx xid8 NOT NULL DEFAULT pg_current_xact_id(),
+            body text NOT NULL)""",
+        "CREATE INDEX events_by_tx ON events (tx)",
+        "CREATE INDEX events_by_artifact ON events (artifact_id, time, seq) WHERE artifact_id IS NOT NULL",
+        "CREATE INDEX events_by_time ON events (time)",
+        # The current graph, in the query index's shape (store/index.py), so SqlIndex reads it as is.
+        # doc is NULL for an id that is only an edge endpoint; ord keeps the fold's order.
+        f"CREATE TABLE artifact (name {_ID} PRIMARY KEY, doc bytea, ord bigint)",
+        f"""CREATE TABLE edge (source {_ID} NOT NULL, target {_ID} NOT NULL, ord bigint NOT NULL,
+            position integer NOT NULL, kind text NOT NULL, description text NOT NULL, metadata bytea)""",
+        "CREATE INDEX edge_by_source ON edge (source, target)",
+        "CREATE INDEX edge_by_target ON edge (target, source)",
+        # The fold's state: each artifact's current record and, for re-produced ones, the older
+        # records (their versions explain staleness); flows; the stale reasons of the last build.
+        f"""CREATE TABLE records (artifact_id {_ID} NOT NULL, seq bigint NOT NULL, number integer NOT NULL,
+            is_current boolean NOT NULL, first_seq bigint NOT NULL, body text NOT NULL,
+            PRIMARY KEY (artifact_id, seq))""",
+        "CREATE INDEX records_in_order ON records (first_seq, seq)",
+        f"CREATE TABLE flows (lineage_id {_ID} PRIMARY KEY, time text NOT NULL, state text NOT NULL,"
+        " error text)",
+        f"CREATE TABLE stale (artifact_id {_ID} PRIMARY KEY, reason text NOT NULL)",
+        "CREATE TABLE builds (number integer PRIMARY KEY, entry text NOT NULL)",
+        """CREATE TABLE build_state (id integer PRIMARY KEY CHECK (id = 1), horizon xid8 NOT NULL,
+            events bigint NOT NULL, last_event_time text, graph_hash text)""",
+        "INSERT INTO build_state VALUES (1, '0', 0, NULL, NULL)",
+    ],
+    2: [
+        # Time travel without replaying the log: which records named an artifact as an input
+        # (the children of an artifact at any moment), one index probe.
+        "CREATE INDEX events_by_input ON events USING gin (((body::jsonb) -> 'inputs'))"
+        " WHERE artifact_id IS NOT NULL",
+    ],
+    3: [
+        # The event kinds of OpenLineage and dbt imports (run_inputs, artifact_described,
+        # flow_skipped) in the fold's state: a flow's declared inputs, the description events
+        # (aliases, metadata), the event id that breaks a tie between a flow's events.
+        f"ALTER TABLE flows ADD COLUMN event_id {_ID} NOT NULL DEFAULT ''",
+        # input is NULL for a flow that declared it read nothing (its artifacts are generated).
+        f"CREATE TABLE declared (lineage_id {_ID} NOT NULL, input {_ID})",
+        "CREATE TABLE described (seq bigint PRIMARY KEY, body text NOT NULL)",
+        # The query index's selector tables (store/index.py): other names, and attributes with
+        # each id reversed, so short names, globs and `workflow:`-style selectors are range scans.
+        f"CREATE TABLE alias (name {_ID} PRIMARY KEY, artifact {_ID} NOT NULL)",
+        f"CREATE TABLE attr (key {_ID} NOT NULL, value {_ID} NOT NULL, name {_ID} NOT NULL)",
+        "CREATE INDEX attr_by_value ON attr (key, value, name)",
+        # State written by an older version lacks the above: the next build folds every event.
+        "TRUNCATE artifact, edge, records, flows, stale",
+        "UPDATE build_state SET horizon = '0', events = 0, last_event_time = NULL",
+    ],
+}
+"""Statements that bring the schema from version ``n - 1`` to ``n``; a new version appends a key."""
+
+SCHEMA_VERSION: Final = max(MIGRATIONS)
+
+
+def _version(connection: Any) -> int | None:
+    """The schema version recorded in the database, ``None`` when it has no lineage tables."""
+    # A plain query of the catalog (not to_regclass, which reads the catalog cache): after waiting
+    # for the advisory lock it sees the tables another first user has just committed.
+    row = connection.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables"
+        " WHERE schemaname = current_schema() AND tablename = 'lineage_meta')"
+    ).fetchone()
+    if not row or not row[0]:
+        return None
+    found = connection.execute("SELECT value FROM lineage_meta WHERE name = 'schema_version'").fetchone()
+    return int(found[0]) if found else None
+
+
+def _too_new(location: str, version: int) -> StoreError:
+    return StoreError(
+        f"The PostgreSQL store {mask(location)} has schema version {version}, newer than this lineage's "
+        f"({SCHEMA_VERSION}).",
+        hint="Upgrade lineage (pip install -U 'lineage-cli[postgres]') on this machine.",
+    )
+
+
+def check_schema(connection: Any, location: str) -> bool:
+    """Whether the schema is there and current (a read-only check: safe on a replica).
+
+    Raises :class:`StoreError` when the schema is newer than this version of lineage.
+    """
+    version = _version(connection)
+    if not connection.autocommit:
+        connection.rollback()  # end the read transaction: no snapshot held open
+    if version is not None and version > SCHEMA_VERSION:
+        raise _too_new(location, version)
+    return version == SCHEMA_VERSION
+
+
+def ensure_schema(connection: Any, location: str) -> None:
+    """Create or migrate the tables, once, under an advisory lock (two first users cannot race)."""
+    if check_schema(connection, location):
+        return
+    psycopg = driver()
+    try:
+        with connection.transaction():
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_KEY,))
+            version = _version(connection) or 0
+            if version > SCHEMA_VERSION:
+                raise _too_new(location, version)
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[step]:
+                    connection.execute(statement)
+            connection.execute(
+                "INSERT INTO lineage_meta VALUES ('schema_version', %s)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (str(SCHEMA_VERSION),),
+            )
+    except psycopg.Error as exc:
+        raise describe(location, exc) from None
