@@ -126,3 +126,40 @@ def running_cluster(*, durable: bool = False) -> Iterator[Cluster]:
     finally:
         cluster.stop("immediate")
         shutil.rmtree(cluster.root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_standby(primary: Cluster) -> Iterator[Cluster]:
+    """A streaming-replication standby of ``primary`` (``pg_basebackup -R``), on its own socket.
+
+    The standby is a real read replica: it replays the primary's WAL and refuses every write.
+    """
+    basebackup = _bin("pg_basebackup")
+    if basebackup is None:
+        unavailable("pg_basebackup was not found")
+    assert basebackup
+    root = Path(tempfile.mkdtemp(prefix="lineage-pg-standby-"))
+    if primary.as_user:
+        shutil.chown(root, "postgres")
+    root.chmod(0o755)
+    standby = Cluster(root, root / "data", root / "socket", primary.as_user)
+    standby.run("mkdir", "-p", str(standby.socket))
+    done = standby.run(
+        basebackup, "-h", str(primary.socket), "-U", "postgres", "-D", str(standby.data), "-R",
+        "-X", "stream", "--no-sync", check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        shutil.rmtree(root, ignore_errors=True)
+        unavailable(f"pg_basebackup failed: {done.stderr.strip()[:300]}")
+    # The copied settings name the primary's socket directory; the last setting in the file wins.
+    with open(standby.data / "postgresql.conf", "a") as conf:
+        conf.write(f"unix_socket_directories = '{standby.socket}'\nhot_standby = on\n")
+    try:
+        standby.start()
+    except subprocess.CalledProcessError as exc:
+        unavailable(f"the standby did not start: {exc.stderr.strip()[:300]}")
+    try:
+        yield standby
+    finally:
+        standby.stop("immediate")
+        shutil.rmtree(root, ignore_errors=True)

@@ -88,7 +88,13 @@ def describe(location: str, exc: BaseException) -> StoreError:
             f"The PostgreSQL store {name} refused the login (wrong or missing password).",
             hint="Check the user and password in the URL, PGPASSWORD, ~/.pgpass or the service file.",
         )
-    if code == "42501" or "permission denied" in lowered or "read-only transaction" in lowered:
+    if code == "25006" or "read-only transaction" in lowered or "during recovery" in lowered:
+        return StoreError(
+            f"The PostgreSQL store {name} is read-only (a read replica, or a read-only server setting),"
+            " so it may be queried but not recorded into or built.",
+            hint="Record and build against the primary (LINEAGE_STORE); name replicas in LINEAGE_STORE_READ.",
+        )
+    if code == "42501" or "permission denied" in lowered:
         return StoreError(
             f"The PostgreSQL store {name} is read-only for this role (it may query but not record or build).",
             hint="Record and build with a role that may write, on the primary server.",
