@@ -1,19 +1,32 @@
-"""Validate a lineage file: every structural, reference, timestamp and graph problem, as findings."""
+"""Validate a lineage file: every structural, reference, timestamp and graph problem, as findings.
+
+The finding codes and report types are in :mod:`lineage_cli.findings`, the field-by-field
+checks in :mod:`lineage_cli.validate_fields`; this module checks references and cycles and is
+the entry point.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 
-from lineage_cli.errors import LineageError
+from lineage_cli.findings import CODES, Finding, Severity, ValidationReport
 from lineage_cli.lineagefile import STDIN, gc_paused, read_bytes
-from lineage_cli.model import ArtifactStatus, TransformationType, parse_timestamp
+from lineage_cli.validate_fields import (
+    Checker,
+    check_edge,
+    check_node,
+    check_top,
+    is_dict,
+    member,
+    node_path,
+    quote,
+    type_name,
+)
 
 __all__ = [
     "CODES",
@@ -27,525 +40,6 @@ __all__ = [
     "validate_file",
     "validate_paths",
 ]
-
-Severity = Literal["error", "warning"]
-
-CODES: dict[str, tuple[Severity, str]] = {
-    "malformed-json": ("error", "The file is empty or not JSON (reported with its line and column)."),
-    "wrong-type": ("error", "A field has the wrong JSON type (for example `inputs` is not a list)."),
-    "missing-field": ("error", "A required field is missing."),
-    "unknown-field": (
-        "error",
-        "A field the format does not define (a typo?); free-form data goes in `metadata`.",
-    ),
-    "duplicate-key": ("error", "A key appears twice in one object, such as two records for one artifact id."),
-    "unsupported-version": ("error", "The file's `version` is not 1.x."),
-    "empty-id": ("error", "An artifact id, input or edge endpoint is the empty string."),
-    "unknown-status": ("error", "A node's `status` is not one of the five statuses."),
-    "unknown-edge-type": ("error", "An edge's `type` is not one of the six transformation types."),
-    "bad-timestamp": ("error", "A timestamp is not an RFC 3339 date-time."),
-    "naive-timestamp": ("error", "A timestamp has no timezone, so it is ambiguous."),
-    "bad-metadata": ("error", "`quality_score`, `partition` or `visualization` in `metadata` is malformed."),
-    "dangling-input": ("error", "A node lists an input that is not an artifact in the file."),
-    "dangling-edge": ("error", "An edge's source or target is not an artifact in the file."),
-    "duplicate-edge": ("error", "Two edges join the same source and target."),
-    "cycle": ("error", "The graph has a cycle (one is printed); lineage must be acyclic."),
-    "duplicate-input": ("warning", "A node lists the same input twice."),
-    "input-without-edge": (
-        "warning",
-        "A node lists an input with no edge for it; an implicit `derived` edge is assumed.",
-    ),
-    "edge-not-in-inputs": (
-        "warning",
-        "An edge's source is missing from its target's `inputs`; it is added when loading.",
-    ),
-}
-"""Every finding code: its severity and what it means (the README's table is checked against it)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One problem in a lineage file.
-
-    ``path`` is a JSONPath to the offending value (``$.nodes['a/b'].inputs[0]``, ``$.edges[3]``);
-    ``artifact`` and ``edge`` repeat the artifact id and edge index it concerns, when any;
-    ``line`` and ``column`` are set for malformed JSON.
-
-    Examples
-    --------
-    >>> f = Finding("error", "cycle", "$.edges[1]", "The graph has a cycle: a -> b -> a.", edge=1)
-    >>> f.location
-    '$.edges[1]'
-    """
-
-    severity: Severity
-    code: str
-    path: str
-    message: str
-    artifact: str | None = None
-    edge: int | None = None
-    line: int | None = None
-    column: int | None = None
-
-    @property
-    def location(self) -> str:
-        """Where the problem is: the line and column for malformed JSON, else the JSONPath."""
-        if self.line is not None:
-            return f"line {self.line}, column {self.column}"
-        return self.path
-
-    def to_dict(self) -> dict[str, Any]:
-        """The finding as a JSON object (every key present, ``null`` when not applicable)."""
-        return {
-            "severity": self.severity,
-            "code": self.code,
-            "path": self.path,
-            "artifact": self.artifact,
-            "edge": self.edge,
-            "line": self.line,
-            "column": self.column,
-            "message": self.message,
-        }
-
-
-@dataclass(slots=True)
-class ValidationReport:
-    """The findings for one lineage file, in document order, plus what was checked.
-
-    Examples
-    --------
-    >>> report = validate_document({"version": "1.0", "nodes": {}, "edges": []})
-    >>> report.errors, report.warnings, report.ok()
-    (0, 0, True)
-    """
-
-    source: str
-    findings: list[Finding] = field(default_factory=list)
-    artifacts: int = 0
-    edges: int = 0
-
-    @property
-    def errors(self) -> int:
-        """How many findings are errors."""
-        return sum(1 for f in self.findings if f.severity == "error")
-
-    @property
-    def warnings(self) -> int:
-        """How many findings are warnings."""
-        return sum(1 for f in self.findings if f.severity == "warning")
-
-    def ok(self, strict: bool = False) -> bool:
-        """Whether the file passes: no errors, and with ``strict`` no warnings either."""
-        return self.errors == 0 and not (strict and self.warnings)
-
-    def to_dict(self, strict: bool = False) -> dict[str, Any]:
-        """The report as a JSON object (the shape is documented in the README)."""
-        return {
-            "file": self.source,
-            "valid": self.ok(strict),
-            "artifacts": self.artifacts,
-            "edges": self.edges,
-            "errors": self.errors,
-            "warnings": self.warnings,
-            "findings": [f.to_dict() for f in self.findings],
-        }
-
-
-# -- paths and small helpers ---------------------------------------------------------
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-
-def _member(path: str, key: str) -> str:
-    """``path`` extended by an object member, in JSONPath shorthand when the key allows it."""
-    if _NAME.match(key):
-        return f"{path}.{key}"
-    quoted = key.replace("\\", "\\\\").replace("'", "\\'")
-    quoted = "".join(ch if ch >= " " else f"\\u{ord(ch):04x}" for ch in quoted)
-    return f"{path}['{quoted}']"
-
-
-def _of(name: str, artifact_id: str) -> str:
-    """How a message names one field of an artifact: "The `status` of artifact 'x'"."""
-    return f"The `{name}` of artifact {_quote(artifact_id)}"
-
-
-def _field(name: str) -> str:
-    """A field name for a message: in backquotes, or as a Python literal if it has odd characters."""
-    return f"`{name}`" if name.isprintable() and "`" not in name else repr(name)
-
-
-def _node_path(artifact_id: str) -> str:
-    return _member("$.nodes", artifact_id)
-
-
-def _type_name(value: Any) -> str:
-    """The JSON name of a parsed value's type, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _quote(text: str, limit: int = 80) -> str:
-    """``repr`` of a value, shortened so one finding stays one line."""
-    shown = repr(text)
-    return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
-
-
-# RFC 3339 date-time, as the JSON Schema's pattern has it: upper-case T and Z only, which is
-# what Python's datetime.fromisoformat (and so the loader) reads.
-_RFC3339 = re.compile(
-    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(?P<zone>Z|[+-]\d{2}:\d{2})?\Z",
-    re.ASCII,
-)
-
-
-Text = str | Callable[[], str]
-"""A message part, or a function that builds it: most values are fine, so most text is never built."""
-
-
-def _text(text: Text) -> str:
-    return text if isinstance(text, str) else text()
-
-
-def _timestamp_problem(value: str) -> tuple[str, str] | None:
-    """The finding code and the end of its message for a bad timestamp, or ``None`` if it is fine."""
-    match = _RFC3339.match(value)
-    if match is None:
-        return "bad-timestamp", "which is not an RFC 3339 date-time; write it like 2026-01-31T12:00:00Z."
-    if match.group("zone") is None:
-        return "naive-timestamp", "which has no timezone, so it is ambiguous; add Z for UTC or an offset."
-    try:
-        parse_timestamp(value)
-    except LineageError:
-        return "bad-timestamp", "which is not a real date and time."
-    return None
-
-
-class _Checker:
-    """Collects findings while walking one parsed document."""
-
-    def __init__(self, report: ValidationReport) -> None:
-        self.report = report
-        self.good_times: set[str] = set()  # timestamps already checked: files repeat them a lot
-
-    def add(
-        self,
-        code: str,
-        path: str,
-        message: str,
-        *,
-        artifact: str | None = None,
-        edge: int | None = None,
-    ) -> None:
-        severity = CODES[code][0]
-        self.report.findings.append(Finding(severity, code, path, message, artifact, edge))
-
-    def expect(
-        self, value: Any, want: Callable[[Any], bool], what: str, path: Text, subject: Text, **where: Any
-    ) -> bool:
-        """Add a ``wrong-type`` finding unless ``want(value)``; return whether it was fine."""
-        if want(value):
-            return True
-        message = f"{_text(subject)} must be {what}, not {_type_name(value)}."
-        self.add("wrong-type", _text(path), message, **where)
-        return False
-
-    def fields(
-        self,
-        obj: dict[str, Any],
-        path: str,
-        subject: Text,
-        required: frozenset[str],
-        known: frozenset[str],
-        **where: Any,
-    ) -> None:
-        """Report required fields that are missing and fields the format does not define."""
-        keys = obj.keys()
-        if required <= keys and keys <= known:
-            return
-        # Report in a fixed order (set order depends on the hash seed).
-        for name in sorted(required - keys):
-            self.add("missing-field", path, f"{_text(subject)} has no `{name}` field.", **where)
-        for name in [key for key in obj if key not in known]:
-            self.add(
-                "unknown-field",
-                _member(path, name),
-                f"{_text(subject)} has a field {_field(name)} that the format does not define; "
-                "move free-form data into `metadata`.",
-                **where,
-            )
-
-    def timestamp(self, value: Any, path: Text, subject: Text, **where: Any) -> None:
-        """Check an RFC 3339 date-time with a timezone."""
-        if not self.expect(value, _is_str, "an RFC 3339 timestamp string", path, subject, **where):
-            return
-        if value in self.good_times:
-            return
-        problem = _timestamp_problem(value)
-        if problem is None:
-            self.good_times.add(value)
-            return
-        code, why = problem
-        self.add(code, _text(path), f"{_text(subject)} is {_quote(value)}, {why}", **where)
-
-    def artifact_id(self, value: Any, path: Text, subject: Text, **where: Any) -> bool:
-        """Check that an id is a non-empty string; return whether it is usable."""
-        if isinstance(value, str) and value:
-            return True
-        if self.expect(value, _is_str, "an artifact id string", path, subject, **where):
-            message = f"{_text(subject)} is the empty string, which names no artifact."
-            self.add("empty-id", _text(path), message, **where)
-        return False
-
-
-_STATUSES = [s.value for s in ArtifactStatus]
-_TYPES = [t.value for t in TransformationType]
-_TOP_FIELDS = frozenset(("$schema", "version", "built_at", "nodes", "edges"))
-_TOP_REQUIRED = frozenset(("version", "nodes", "edges"))
-_NODE_FIELDS = frozenset(
-    ("version", "status", "provenance", "inputs", "transformation", "metadata", "aliases", "columns")
-)
-_NODE_REQUIRED = frozenset(("version", "status", "provenance", "inputs", "transformation"))
-_PROV_FIELDS = frozenset(("agent", "workflow", "stage", "timestamp", "tool", "environment"))
-_PROV_REQUIRED = frozenset(("agent", "workflow", "stage", "timestamp"))
-_EDGE_FIELDS = frozenset(("source", "target", "type", "description", "metadata"))
-_EDGE_REQUIRED = frozenset(("source", "target", "type"))
-
-
-def _is_str(value: Any) -> bool:
-    return isinstance(value, str)
-
-
-def _is_optional_str(value: Any) -> bool:
-    return value is None or isinstance(value, str)
-
-
-def _is_dict(value: Any) -> bool:
-    return isinstance(value, dict)
-
-
-def _check_top(check: _Checker, document: dict[str, Any]) -> None:
-    check.fields(document, "$", "The lineage file", _TOP_REQUIRED, _TOP_FIELDS)
-    if "$schema" in document:
-        check.expect(document["$schema"], _is_str, "a string", "$['$schema']", "`$schema`")
-    version = document.get("version")
-    if "version" in document and check.expect(version, _is_str, "a string", "$.version", "`version`"):
-        assert isinstance(version, str)
-        if not re.fullmatch(r"1(\.[0-9]+)?", version):
-            check.add(
-                "unsupported-version",
-                "$.version",
-                f"The file's format version {_quote(version)} is not supported; this lineage reads 1.x.",
-            )
-    if document.get("built_at") is not None:
-        check.timestamp(document["built_at"], "$.built_at", "`built_at`")
-
-
-def _check_metadata(check: _Checker, metadata: Any, path: str, artifact_id: str) -> None:
-    where: dict[str, Any] = {"artifact": artifact_id}
-    if not check.expect(metadata, _is_dict, "an object", path, lambda: _of("metadata", artifact_id), **where):
-        return
-    score = metadata.get("quality_score")
-    if "quality_score" in metadata and not (_is_number(score) and 0 <= score <= 1):
-        check.add(
-            "bad-metadata",
-            _member(path, "quality_score"),
-            f"{_of('metadata.quality_score', artifact_id)} is {score!r}, not a number from 0 to 1.",
-            **where,
-        )
-    if "partition" in metadata and not isinstance(metadata["partition"], str):
-        check.add(
-            "bad-metadata",
-            _member(path, "partition"),
-            f"{_of('metadata.partition', artifact_id)} must be a string, "
-            f"not {_type_name(metadata['partition'])}.",
-            **where,
-        )
-    if "visualization" not in metadata:
-        return
-    vis = metadata["visualization"]
-    vis_path = _member(path, "visualization")
-    if not isinstance(vis, dict):
-        check.add(
-            "bad-metadata",
-            vis_path,
-            f"{_of('metadata.visualization', artifact_id)} must be an object, not {_type_name(vis)}.",
-            **where,
-        )
-        return
-    for key in ("node_label", "node_color", "group"):
-        if key in vis and not isinstance(vis[key], str):
-            check.add(
-                "bad-metadata",
-                _member(vis_path, key),
-                f"{_of('metadata.visualization.' + key, artifact_id)} must be a string, "
-                f"not {_type_name(vis[key])}.",
-                **where,
-            )
-
-
-def _check_node(check: _Checker, artifact_id: str, node: Any) -> list[str]:
-    """Check one node; return its usable input ids (strings, non-empty, deduplicated)."""
-    path = _node_path(artifact_id)
-    where: dict[str, Any] = {"artifact": artifact_id}
-
-    def subject() -> str:
-        return f"Artifact {_quote(artifact_id)}"
-
-    if artifact_id == "":
-        check.add("empty-id", path, "An artifact's id is the empty string, which names no artifact.", **where)
-    if not check.expect(node, _is_dict, "an object", path, subject, **where):
-        return []
-    check.fields(node, path, subject, _NODE_REQUIRED, _NODE_FIELDS, **where)
-    for name in ("version", "transformation"):
-        if name in node:
-            check.expect(
-                node[name],
-                _is_str,
-                "a string",
-                lambda: _member(path, name),  # noqa: B023  (used at once, inside this iteration)
-                lambda: _of(name, artifact_id),  # noqa: B023
-                **where,
-            )
-    status = node.get("status")
-    if "status" in node and status not in _STATUSES:
-        check.add(
-            "unknown-status",
-            _member(path, "status"),
-            f"{subject()} has unknown status {_quote(str(status))}; use one of: {', '.join(_STATUSES)}.",
-            **where,
-        )
-    if "provenance" in node:
-        _check_provenance(check, node["provenance"], f"{path}.provenance", artifact_id)
-    if "metadata" in node:
-        _check_metadata(check, node["metadata"], f"{path}.metadata", artifact_id)
-    if "aliases" in node:
-        check.expect(
-            node["aliases"],
-            lambda v: (
-                isinstance(v, list) and all(isinstance(a, str) and a for a in v) and len(set(v)) == len(v)
-            ),
-            "a list of distinct ids",
-            _member(path, "aliases"),
-            lambda: _of("aliases", artifact_id),
-            **where,
-        )
-    inputs = node.get("inputs", [])
-    inputs_path = f"{path}.inputs"
-    if not check.expect(
-        inputs,
-        lambda v: isinstance(v, list),
-        "a list",
-        inputs_path,
-        lambda: _of("inputs", artifact_id),
-        **where,
-    ):
-        return []
-    usable: list[str] = []
-    seen: set[str] = set()
-    for position, input_id in enumerate(inputs):
-        if not check.artifact_id(
-            input_id,
-            lambda: f"{inputs_path}[{position}]",  # noqa: B023  (used at once, inside this iteration)
-            lambda: _of(f"inputs[{position}]", artifact_id),  # noqa: B023
-            **where,
-        ):
-            continue
-        if input_id in seen:
-            check.add(
-                "duplicate-input",
-                f"{inputs_path}[{position}]",
-                f"{subject()} lists input {_quote(input_id)} more than once.",
-                **where,
-            )
-            continue
-        seen.add(input_id)
-        usable.append(input_id)
-    return usable
-
-
-def _check_provenance(check: _Checker, prov: Any, path: str, artifact_id: str) -> None:
-    where: dict[str, Any] = {"artifact": artifact_id}
-    if not check.expect(prov, _is_dict, "an object", path, lambda: _of("provenance", artifact_id), **where):
-        return
-    check.fields(prov, path, lambda: _of("provenance", artifact_id), _PROV_REQUIRED, _PROV_FIELDS, **where)
-    for name in ("agent", "workflow", "stage"):
-        if name in prov:
-            check.expect(
-                prov[name],
-                _is_str,
-                "a string",
-                lambda: _member(path, name),  # noqa: B023  (used at once, inside this iteration)
-                lambda: _of(f"provenance.{name}", artifact_id),  # noqa: B023
-                **where,
-            )
-    for name in ("tool", "environment"):
-        if name in prov:
-            check.expect(
-                prov[name],
-                _is_optional_str,
-                "a string or null",
-                lambda: _member(path, name),  # noqa: B023  (used at once, inside this iteration)
-                lambda: _of(f"provenance.{name}", artifact_id),  # noqa: B023
-                **where,
-            )
-    if "timestamp" in prov:
-        check.timestamp(
-            prov["timestamp"],
-            lambda: _member(path, "timestamp"),
-            lambda: _of("provenance.timestamp", artifact_id),
-            **where,
-        )
-
-
-def _check_edge(check: _Checker, position: int, edge: Any) -> tuple[str, str] | None:
-    """Check one edge; return its (source, target) when both are usable ids."""
-    path = f"$.edges[{position}]"
-    where: dict[str, Any] = {"edge": position}
-    subject = f"Edge #{position}"
-    if not check.expect(edge, _is_dict, "an object", path, subject, **where):
-        return None
-    check.fields(edge, path, subject, _EDGE_REQUIRED, _EDGE_FIELDS, **where)
-    ends: list[str] = []
-    for name in ("source", "target"):
-        if name in edge and check.artifact_id(edge[name], f"{path}.{name}", f"{subject}'s {name}", **where):
-            ends.append(edge[name])
-    kind = edge.get("type")
-    if "type" in edge and kind not in _TYPES:
-        check.add(
-            "unknown-edge-type",
-            f"{path}.type",
-            f"{subject} has unknown transformation type {_quote(str(kind))}; "
-            f"use one of: {', '.join(_TYPES)}.",
-            **where,
-        )
-    if "description" in edge:
-        check.expect(
-            edge["description"],
-            _is_str,
-            "a string",
-            f"{path}.description",
-            f"{subject}'s description",
-            **where,
-        )
-    if "metadata" in edge:
-        check.expect(
-            edge["metadata"], _is_dict, "an object", f"{path}.metadata", f"{subject}'s metadata", **where
-        )
-    return (ends[0], ends[1]) if len(ends) == 2 else None
 
 
 def find_cycle(successors: Callable[[str], Sequence[str]], nodes: Sequence[str]) -> list[str] | None:
@@ -595,7 +89,7 @@ def find_cycle(successors: Callable[[str], Sequence[str]], nodes: Sequence[str])
 
 
 def _check_graph(
-    check: _Checker,
+    check: Checker,
     node_ids: dict[str, list[str]],
     edges: list[tuple[int, str, str]],
 ) -> None:
@@ -610,7 +104,7 @@ def _check_graph(
                 check.add(
                     "dangling-edge",
                     f"{path}.{role}",
-                    f"Edge #{position}'s {role} {_quote(end)} is not an artifact in this file.",
+                    f"Edge #{position}'s {role} {quote(end)} is not an artifact in this file.",
                     **where,
                 )
         pair = (source, target)
@@ -618,8 +112,7 @@ def _check_graph(
             check.add(
                 "duplicate-edge",
                 path,
-                f"Edge #{position} repeats edge #{first_edge[pair]} "
-                f"from {_quote(source)} to {_quote(target)}.",
+                f"Edge #{position} repeats edge #{first_edge[pair]} from {quote(source)} to {quote(target)}.",
                 **where,
             )
             continue
@@ -629,18 +122,18 @@ def _check_graph(
             check.add(
                 "edge-not-in-inputs",
                 path,
-                f"Edge #{position} comes from {_quote(source)}, which {_quote(target)} does not list "
+                f"Edge #{position} comes from {quote(source)}, which {quote(target)} does not list "
                 "in its inputs; loading adds it.",
                 **where,
             )
     for artifact_id, inputs in node_ids.items():
-        path = _node_path(artifact_id)
+        path = node_path(artifact_id)
         for position, input_id in enumerate(inputs):
             if input_id not in node_ids:
                 check.add(
                     "dangling-input",
                     f"{path}.inputs[{position}]",
-                    f"Artifact {_quote(artifact_id)} lists input {_quote(input_id)}, "
+                    f"Artifact {quote(artifact_id)} lists input {quote(input_id)}, "
                     "which is not an artifact in this file.",
                     artifact=artifact_id,
                 )
@@ -648,7 +141,7 @@ def _check_graph(
                 check.add(
                     "input-without-edge",
                     f"{path}.inputs[{position}]",
-                    f"Artifact {_quote(artifact_id)} lists input {_quote(input_id)} with no edge for it; "
+                    f"Artifact {quote(artifact_id)} lists input {quote(input_id)} with no edge for it; "
                     "an implicit `derived` edge is assumed.",
                     artifact=artifact_id,
                 )
@@ -656,7 +149,7 @@ def _check_graph(
 
 
 def _check_cycles(
-    check: _Checker, node_ids: dict[str, list[str]], first_edge: dict[tuple[str, str], int]
+    check: Checker, node_ids: dict[str, list[str]], first_edge: dict[tuple[str, str], int]
 ) -> None:
     # The graph the loader builds: explicit edges plus every node's inputs.
     children: dict[str, set[str]] = {}
@@ -674,7 +167,7 @@ def _check_cycles(
     if position is not None:
         path = f"$.edges[{position}]"
     else:
-        path = f"{_node_path(closing[1])}.inputs[{node_ids[closing[1]].index(closing[0])}]"
+        path = f"{node_path(closing[1])}.inputs[{node_ids[closing[1]].index(closing[0])}]"
     check.report.findings.append(
         Finding(
             "error",
@@ -731,8 +224,8 @@ def _duplicate_keys(data: bytes) -> Iterator[str]:
         path, value = pending.pop()
         if isinstance(value, dict):
             for key in getattr(value, "duplicates", ()):
-                yield _member(path, key)
-            pending.extend((_member(path, k), v) for k, v in reversed(value.items()))
+                yield member(path, key)
+            pending.extend((member(path, k), v) for k, v in reversed(value.items()))
         elif isinstance(value, list):
             pending.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(value))))
 
@@ -764,22 +257,22 @@ def validate_document(document: Any, source: str = "<document>") -> ValidationRe
     error dangling-input $.nodes.b.inputs[0]
     """
     report = ValidationReport(source)
-    check = _Checker(report)
+    check = Checker(report)
     if not isinstance(document, dict):
-        check.add("wrong-type", "$", f"The lineage file must hold a JSON object, not {_type_name(document)}.")
+        check.add("wrong-type", "$", f"The lineage file must hold a JSON object, not {type_name(document)}.")
         return report
-    _check_top(check, document)
+    check_top(check, document)
     nodes = document.get("nodes", {})
     raw_edges = document.get("edges", [])
     node_ids: dict[str, list[str]] = {}
-    if check.expect(nodes, _is_dict, "an object keyed by artifact id", "$.nodes", "`nodes`"):
+    if check.expect(nodes, is_dict, "an object keyed by artifact id", "$.nodes", "`nodes`"):
         for artifact_id, node in nodes.items():
-            node_ids[artifact_id] = _check_node(check, artifact_id, node)
+            node_ids[artifact_id] = check_node(check, artifact_id, node)
         report.artifacts = len(nodes)
     edges: list[tuple[int, str, str]] = []
     if check.expect(raw_edges, lambda v: isinstance(v, list), "a list", "$.edges", "`edges`"):
         for position, edge in enumerate(raw_edges):
-            ends = _check_edge(check, position, edge)
+            ends = check_edge(check, position, edge)
             if ends is not None:
                 edges.append((position, *ends))
         report.edges = len(raw_edges)
