@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lineage_cli import queries
+from lineage_cli import impact, queries
 from lineage_cli.graph import GraphView, node_to_document
 from lineage_cli.model import format_timestamp
 
@@ -80,14 +80,14 @@ def walk_document(
     return {"artifact": artifact, "depth": depth, key: found}
 
 
-def impact_document(report: queries.ImpactReport) -> dict[str, Any]:
+def impact_document(report: impact.ImpactReport) -> dict[str, Any]:
     """The document of ``lineage impact ID --json``.
 
     Examples
     --------
     >>> from lineage_cli.graph import LineageGraph
     >>> g = LineageGraph.from_pairs([("raw", "clean"), ("clean", "report")])
-    >>> impact_document(queries.analyze_impact(g, "raw"))["affected_artifacts"]
+    >>> impact_document(impact.analyze_impact(g, "raw"))["affected_artifacts"]
     ['clean', 'report']
     """
     return {

@@ -11,19 +11,16 @@ import pytest
 
 from lineage_cli.errors import LineageFileError, UnknownArtifactError, UsageError
 from lineage_cli.graph import LineageGraph
+from lineage_cli.impact import CrossWorkflowLink, analyze_impact, cross_workflow_links, read_critical_ids
 from lineage_cli.lineagefile import load_graph
 from lineage_cli.model import ArtifactStatus, LineageEdge, TransformationType, parse_timestamp
 from lineage_cli.queries import (
-    CrossWorkflowLink,
-    analyze_impact,
     ancestors,
     common_ancestors,
     common_ancestry,
-    cross_workflow_links,
     descendants,
     lowest_common_ancestors,
     provenance,
-    read_critical_ids,
     shortest_path,
     walk,
     walk_tree,

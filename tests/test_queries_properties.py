@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lineage_cli.graph import LineageGraph
+from lineage_cli.impact import analyze_impact
 from lineage_cli.queries import (
-    analyze_impact,
     ancestors,
     common_ancestors,
     descendants,

@@ -8,17 +8,10 @@ from pathlib import Path
 import pytest
 
 from lineage_cli.graph import GraphView, LineageGraph
+from lineage_cli.impact import analyze_impact
 from lineage_cli.lineagefile import save_graph
 from lineage_cli.model import LineageEdge, LineageNode
-from lineage_cli.queries import (
-    analyze_impact,
-    ancestors,
-    common_ancestry,
-    descendants,
-    provenance,
-    shortest_path,
-    walk,
-)
+from lineage_cli.queries import ancestors, common_ancestry, descendants, provenance, shortest_path, walk
 from lineage_cli.source import open_graph
 from lineage_cli.store.index import SqlIndex, build_index
 from lineage_cli.store.layout import StorePaths

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import orjson
 import typer
 
-from lineage_cli import queries
+from lineage_cli import impact, queries
 from lineage_cli.cli import output
 from lineage_cli.cli.app import app
 from lineage_cli.cli.completion import complete_ids
@@ -389,7 +389,7 @@ def common_ancestors_command(
 # -- impact and cross-workflow ---------------------------------------------------------
 
 
-def _render_impact(view: GraphView, report: queries.ImpactReport) -> None:
+def _render_impact(view: GraphView, report: impact.ImpactReport) -> None:
     out = output.console()
     critical = set(report.affected_critical)
     table = output.table(
@@ -444,9 +444,9 @@ def impact_command(
     """What a change to ID affects downstream: artifacts, workflows, agents and critical paths."""
     if fail_on_critical and critical is None:
         raise UsageError("--fail-on-critical needs --critical FILE naming the critical artifacts.")
-    critical_ids = queries.read_critical_ids(critical) if critical is not None else None
+    critical_ids = impact.read_critical_ids(critical) if critical is not None else None
     view, (artifact,) = _open_named(graph, store, as_of, artifact)
-    report = queries.analyze_impact(view, artifact, critical_ids)
+    report = impact.analyze_impact(view, artifact, critical_ids)
     if report.unknown_critical:
         count = len(report.unknown_critical)
         output.warn(
@@ -474,7 +474,7 @@ def cross_workflow_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Artifacts produced by one workflow and consumed by another (sorted ids when piped)."""
-    links = queries.cross_workflow_links(_open(graph, store, as_of))
+    links = impact.cross_workflow_links(_open(graph, store, as_of))
     if as_json:
         output.print_json(
             {

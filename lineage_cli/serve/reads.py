@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from lineage_cli import queries
+from lineage_cli import impact, queries
 from lineage_cli.documents import impact_document, ls_document, provenance_document, walk_document
 from lineage_cli.errors import InputError, UsageError
 from lineage_cli.export.base import GroupBy
@@ -64,7 +64,7 @@ def _walk(direction: queries.Direction, key: str) -> ArtifactRead:
 
 def _impact(view: GraphView, artifact: str, params: Params) -> dict[str, Any]:
     critical = params.get("critical")
-    return impact_document(queries.analyze_impact(view, artifact, list(critical) if critical else None))
+    return impact_document(impact.analyze_impact(view, artifact, list(critical) if critical else None))
 
 
 ARTIFACT_READS: Final[dict[str, ArtifactRead]] = {
