@@ -33,16 +33,8 @@ import orjson
 
 from lineage_cli.attributes import document_attributes
 from lineage_cli.errors import InputError, UnknownArtifactError
-from lineage_cli.graph import (
-    LineageGraph,
-    edge_from_document,
-    gc_paused,
-    group_pairs,
-    in_file,
-    natural_id_candidates,
-    node_from_document,
-    suggest_ids,
-)
+from lineage_cli.graph import LineageGraph, gc_paused, group_pairs, suggest_ids
+from lineage_cli.graphdoc import edge_from_document, in_file, natural_id_candidates, node_from_document
 from lineage_cli.model import LineageEdge, LineageNode
 from lineage_cli.store.layout import StorePaths
 
