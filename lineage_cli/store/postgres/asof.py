@@ -16,7 +16,7 @@ unknown id, short names, whole-graph queries) fall back to the whole fold.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -31,8 +31,8 @@ from lineage_cli.store.postgres.fold import feed
 
 __all__ = ["AsOfView", "Fetch"]
 
-Fetch = Callable[[str, Sequence[Any]], list[Any]]
-"""Run one ``SELECT`` (``%s`` placeholders) and return its rows."""
+Fetch = Callable[[str, Any], list[Any]]
+"""Run one ``SELECT`` (``%s`` or ``%(name)s`` placeholders) and return its rows."""
 
 Row = tuple[int, int, str]
 """``(tx, seq, body)`` of one event: folded in ``(tx, seq)`` order, as a build folds them."""
@@ -42,6 +42,33 @@ _COLUMNS = "tx::text, seq, body"
 _LINEAGE = "((body::jsonb) ->> 'lineage_id')"
 _INPUTS = "((body::jsonb) -> 'inputs')"
 _DESCRIBED = "strpos(body, 'artifact_described') > 0"
+
+
+_ARRAY = "CASE WHEN jsonb_typeof({0}) = 'array' THEN {0} END"  # a malformed event's inputs read as none
+_REACH = {
+    # Every name reached from the seeds through any record up to the moment (not only the
+    # latest), the declared inputs of any of their flows, and other names: a superset of the
+    # ancestors (descendants), itself closed upstream (downstream), in one round trip.
+    "upstream": f"""
+        SELECT jsonb_array_elements_text({_ARRAY.format("i")}) FROM (
+            SELECT (e.body::jsonb) -> 'inputs' AS i FROM events e
+            WHERE e.artifact_id = r.name AND e.time <= %(moment)s
+            UNION ALL
+            SELECT f.i FROM events e CROSS JOIN LATERAL (SELECT (f.body::jsonb) -> 'inputs' AS i FROM events f
+                WHERE ((f.body::jsonb) ->> 'lineage_id') = ((e.body::jsonb) ->> 'lineage_id')
+                AND f.artifact_id IS NULL AND f.time <= %(moment)s) AS f
+            WHERE e.artifact_id = r.name AND e.time <= %(moment)s) AS s""",
+    "downstream": f"""
+        SELECT e.artifact_id FROM events e
+        WHERE e.artifact_id IS NOT NULL AND {_INPUTS.replace("body", "e.body")} ? r.name
+        AND e.time <= %(moment)s
+        UNION ALL
+        SELECT c.artifact_id FROM events f CROSS JOIN LATERAL (SELECT c.artifact_id FROM events c
+            WHERE ((c.body::jsonb) ->> 'lineage_id') = ((f.body::jsonb) ->> 'lineage_id')
+            AND c.artifact_id IS NOT NULL AND c.time <= %(moment)s) AS c
+        WHERE f.artifact_id IS NULL AND {_INPUTS.replace("body", "f.body")} ? r.name
+        AND f.time <= %(moment)s""",
+}
 
 
 def _rows(found: Iterable[Any]) -> list[Row]:
@@ -68,7 +95,7 @@ class AsOfView:
         self._shared: _Folder | None = None  # the description events up to the moment, folded once
         self._described: list[Row] = []
         self._renamed: dict[str, str] = {}  # an alias -> the artifact it names, at the moment
-        self._rows: dict[int, Row] = {}  # seq -> every event fetched so far (records and flows)
+        self._records: dict[str, list[Row]] = {}  # id -> its records up to the moment (all its names)
         self._flows: dict[str, list[Row]] = {}  # lineage id -> its flow events and declared inputs
         self._parents: dict[str, list[str] | None] = {}  # id -> its inputs at the moment (None: no record)
         self._children: dict[str, list[str]] = {}
@@ -82,6 +109,9 @@ class AsOfView:
     def _descriptions(self) -> _Folder:
         """A fold of the description events up to the moment (aliases), read once."""
         if self._shared is None:
+            # A walk is many cheap index probes the planner prices high: compiling it (JIT) would
+            # cost more than running it. (A plain SELECT, so a read replica runs it too.)
+            self._fetch("SELECT set_config('jit', 'off', false)", ())
             self._described = [
                 row
                 for row in _rows(
@@ -109,42 +139,51 @@ class AsOfView:
         groups = self._descriptions().described.aliases
         return sorted({n for i in ids for n in (i, *groups.aliases_of(i))})
 
-    def _local(self, ids: Iterable[str]) -> None:
-        """Fetch the records and flow events of ``ids`` (canonical) and fold them: their inputs."""
-        wanted = sorted({i for i in ids if i not in self._parents})
+    def _load(self, ids: Iterable[str]) -> None:
+        """Fetch every record of ``ids`` (by all their names) up to the moment, and their flows' events.
+
+        Two queries for any number of ids; the flows of older records come too (harmless: a
+        flow decides only the status of the artifacts whose latest record it made).
+        """
+        wanted = sorted({i for i in ids if i not in self._records})
         if not wanted:
             return
-        records = _rows(
-            self._fetch(
-                f"SELECT {_COLUMNS} FROM events WHERE artifact_id = ANY(%s) AND time <= %s",
-                (self._names(wanted), self._moment),
-            )
-        )
-        folder = self._scratch(records)
-        flows = sorted({event["lineage_id"] for *_, event in folder.current.values()} - self._flows.keys())
+        for artifact_id in wanted:
+            self._records[artifact_id] = []
+        flows: set[str] = set()
+        for tx, seq, body, name, lineage_id in self._fetch(
+            f"SELECT {_COLUMNS}, artifact_id, {_LINEAGE} FROM events WHERE artifact_id = ANY(%s)"
+            " AND time <= %s",
+            (self._names(wanted), self._moment),
+        ):
+            self._records[self._canonical(name)].append((int(tx), seq, body))
+            if lineage_id is not None and lineage_id not in self._flows:
+                flows.add(lineage_id)
         if flows:
             for lineage_id in flows:
                 self._flows[lineage_id] = []
-            for row in _rows(
-                self._fetch(
-                    f"SELECT {_COLUMNS} FROM events WHERE {_LINEAGE} = ANY(%s) AND artifact_id IS NULL"
-                    " AND time <= %s",
-                    (flows, self._moment),
-                )
+            for tx, seq, body, lineage_id in self._fetch(
+                f"SELECT {_COLUMNS}, {_LINEAGE} FROM events WHERE {_LINEAGE} = ANY(%s)"
+                " AND artifact_id IS NULL AND time <= %s",
+                (sorted(flows), self._moment),
             ):
-                self._flows[orjson.loads(row[2])["lineage_id"]].append(row)
+                self._flows[lineage_id].append((int(tx), seq, body))
+        self._graph = None
+
+    def _local(self, ids: Iterable[str]) -> None:
+        """Each id's inputs at the moment (``None``: no record), from a fold of its records and flow."""
+        wanted = sorted({i for i in ids if i not in self._parents})
+        if not wanted:
+            return
+        self._load(wanted)
+        folder = self._scratch([row for i in wanted for row in self._records[i]])
         for *_, event in folder.current.values():
-            for _, seq, body in self._flows[event["lineage_id"]]:
+            for _, seq, body in self._flows.get(event["lineage_id"], ()):
                 folder.add(seq, orjson.loads(body))
         resolved = folder.resolved_inputs()
         for artifact_id in wanted:
             found = resolved.get(artifact_id)
             self._parents[artifact_id] = None if found is None else found[0]
-        for row in records:
-            self._rows[row[1]] = row
-        for lineage_id in {event["lineage_id"] for *_, event in folder.current.values()}:
-            self._rows.update((row[1], row) for row in self._flows[lineage_id])
-        self._graph = None
 
     def _scratch(self, records: list[Row]) -> _Folder:
         """The records folded and merged under their aliases (the shared descriptions)."""
@@ -208,26 +247,43 @@ class AsOfView:
 
     # -- the region ------------------------------------------------------------------------
 
+    def _reach(self, ids: Iterable[str], direction: str) -> set[str]:
+        """A superset of the ids upstream (downstream) of ``ids``, closed that way: one recursive query."""
+        self._descriptions()
+        renamed = self._renamed
+        pairs = [*renamed.items(), *((c, a) for a, c in renamed.items())]
+        rows = self._fetch(
+            'WITH RECURSIVE other(name, id) AS (SELECT n COLLATE "C", i COLLATE "C"'
+            " FROM unnest(%(names)s::text[], %(ids)s::text[]) AS o(n, i)),"
+            ' r(name) AS (SELECT unnest(%(seeds)s::text[]) COLLATE "C" UNION'
+            f" SELECT n.name FROM r CROSS JOIN LATERAL ({_REACH[direction]}"
+            " UNION ALL SELECT id FROM other WHERE other.name = r.name) AS n(name))"
+            " SELECT name FROM r",
+            {
+                "names": [a for a, _ in pairs],
+                "ids": [b for _, b in pairs],
+                "seeds": sorted(ids),
+                "moment": self._moment,
+            },
+        )
+        return {self._canonical(row[0]) for row in rows}
+
     def _upstream(self, ids: Iterable[str]) -> None:
-        """Add ``ids`` and everything upstream of them to the region: one level per probe."""
+        """Add ``ids`` and everything upstream of them to the region (found in one query, then folded)."""
         frontier = {i for i in ids if i not in self._up}
-        while frontier:
+        if frontier:
+            frontier |= self._reach(frontier, "upstream") - self._up
+        if frontier:
             self._graph = None
             self._up |= frontier
-            self._local(frontier)
-            frontier = {p for i in frontier for p in self._parents[i] or () if p not in self._up}
+            self._load(frontier)
 
     def _downstream(self, artifact_id: str) -> None:
         """Add everything downstream of ``artifact_id`` (and upstream of that) to the region."""
         if artifact_id in self._down:
             return
-        reached = {artifact_id}
-        frontier = [artifact_id]
-        while frontier:
-            children = self._children_of(frontier)
-            frontier = sorted({c for found in children.values() for c in found} - reached)
-            reached.update(frontier)
-        self._down |= reached
+        reached = self._reach([artifact_id], "downstream") | {artifact_id}
+        self._down |= reached  # closed downstream: every child of a reached id is reached
         self._upstream(reached)
 
     def graph(self) -> LineageGraph:
@@ -235,16 +291,19 @@ class AsOfView:
         if self._whole is not None:
             return self._whole
         if self._graph is None:
-            external = sorted(i for i in self._up - self._consumed if self._parents.get(i) is None)
+            self._graph, recorded = self._fold()
+            external = sorted(i for i in self._up - self._consumed - recorded)
             if external:  # its timestamp is its first consumer's: fold them all
                 self._consumed.update(external)
-                self._local(c for found in self._children_of(external).values() for c in found)
-            self._graph = self._fold()
+                self._load(c for found in self._children_of(external).values() for c in found)
+                self._graph, _ = self._fold()
         return self._graph
 
-    def _fold(self) -> LineageGraph:
+    def _fold(self) -> tuple[LineageGraph, set[str]]:
+        """The region's graph, and which ids in the fold have a record (the rest are external inputs)."""
         bad = _rows(self._fetch(f"SELECT {_COLUMNS} FROM events WHERE time IS NULL", ()))
-        rows = sorted({row[1]: row for row in (*self._rows.values(), *self._described, *bad)}.values())
+        every = (self._described, bad, *self._records.values(), *self._flows.values())
+        rows = sorted({row[1]: row for found in every for row in found}.values())
         folder = _Folder(self._moment)
         problems: list[LogProblem] = []
         events = ((seq, body) for _, seq, body in rows)
@@ -253,7 +312,7 @@ class AsOfView:
         region = self._up
         document["nodes"] = {a: node for a, node in document["nodes"].items() if a in region}
         document["edges"] = [e for e in document["edges"] if e["target"] in region]
-        return LineageGraph.from_document(document, origin=self._origin)
+        return LineageGraph.from_document(document, origin=self._origin), set(folder.current)
 
     def whole(self) -> LineageGraph:
         """The whole graph at the moment (the fold of every event up to it), read once."""

@@ -78,8 +78,11 @@ MIGRATIONS: Final[dict[int, list[str]]] = {
     ],
     4: [
         # Time travel folds only the events an answer depends on (store/postgres/asof.py):
-        # a flow's events and declared inputs, and the records of a flow, by its lineage id;
-        "CREATE INDEX events_by_lineage ON events (((body::jsonb) ->> 'lineage_id'), time)",
+        # a flow's events and declared inputs by its lineage id; the records of a flow;
+        "CREATE INDEX events_flow_by_lineage ON events (((body::jsonb) ->> 'lineage_id'), time)"
+        " WHERE artifact_id IS NULL",
+        "CREATE INDEX events_record_by_lineage ON events (((body::jsonb) ->> 'lineage_id'))"
+        " WHERE artifact_id IS NOT NULL",
         # the flows that declared an input (run_inputs events naming it);
         "CREATE INDEX events_by_declared_input ON events USING gin (((body::jsonb) -> 'inputs'))"
         " WHERE artifact_id IS NULL",
