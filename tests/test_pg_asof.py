@@ -4,23 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from lineage_cli import queries
+from lineage_cli.cli import app
 from lineage_cli.documents import provenance_document
 from lineage_cli.errors import InputError
 from lineage_cli.graph import GraphView, LineageGraph, node_to_document
 from lineage_cli.model import parse_timestamp
 from lineage_cli.names import resolve
 from lineage_cli.store.base import open_store
+from lineage_cli.store.layout import StorePaths
 from lineage_cli.store.postgres.asof import AsOfView
 from lineage_cli.timetravel import graph_at
+from tests.olstreams import REAL_FILES
 from tests.pgserver import Cluster
-from tests.storehelp import at, write_store
+from tests.storehelp import at, events_of, write_store
 from tests.test_incremental_build import make_events, streams
 
 NAMES = ["a", "b", "c", "d", "e", "f", "x", "y", "A", "zz"]
@@ -103,3 +108,21 @@ def test_one_view_answers_many_questions_and_falls_back_to_the_whole_fold(pg_url
         assert view.parents("c") == ("a", "b") and view.node("d").status.value == "failed"  # type: ignore[union-attr]
         assert view.artifact_ids() == whole.artifact_ids() == ["a", "b", "c", "d", "ext"]
         assert outcome(lambda: view.require("cc")) == outcome(lambda: whole.require("cc"))
+
+
+def test_the_real_openlineage_files_answer_alike_at_every_moment(pg_url: str, tmp_path: Path) -> None:
+    directory = tmp_path / "store"
+    for location in (str(directory), pg_url):
+        argv = ["import", "openlineage", *map(str, REAL_FILES), "--assume-utc", "--store", location]
+        ran = CliRunner().invoke(app, argv)
+        assert ran.exit_code == 0, ran.stderr
+    paths = StorePaths(directory)
+    times = sorted({parse_timestamp(e["time"]) for e in events_of(paths)})
+    moments = [times[len(times) // 3], times[2 * len(times) // 3], times[-1]]
+    with open_store(pg_url) as store:
+        for moment in moments:
+            whole = graph_at(paths, moment)
+            names = [*whole.artifact_ids(), "s3://warehouse/wh/demo_etl/customers", "no-such-table"]
+            for name in names:  # aliases, failed and in-progress runs, late events, external inputs
+                fresh = partial(store.open_view, moment)
+                assert answers(fresh, name) == answers(partial(lambda g: g, whole), name), (moment, name)
