@@ -49,7 +49,9 @@ def show(samples: list[float]) -> str:
     return f"{statistics.median(samples):.2f} s ({min(samples):.2f}-{max(samples):.2f})"
 
 
-def bench_size(size: str, cluster: Cluster, repeat: int, data: Path, scratch: Path) -> list[tuple[str, ...]]:
+def bench_size(
+    size: str, cluster: Cluster, repeat: int, data: Path, scratch: Path, only: tuple[str, ...]
+) -> list[tuple[str, ...]]:
     files = generate.write(size, data)
     url = cluster.url(cluster.new_database())
     queries = orjson.loads(files["queries"].read_bytes())
@@ -73,6 +75,8 @@ def bench_size(size: str, cluster: Cluster, repeat: int, data: Path, scratch: Pa
     ]  # fmt: skip
     rows: list[tuple[str, ...]] = []
     for label, args, moment in cases:
+        if only and not label.startswith(only):
+            continue
         argv = [*args, moment] if args == ["at"] else [*args, "--as-of", moment]
         samples: dict[str, list[float]] = {"dir": [], "pg": []}
         for _ in range(repeat):  # alternately, so load on the machine hits both alike
@@ -89,13 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sizes", default="100k")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", default="", help="comma-separated label prefixes (ancestors,descendants)")
     args = parser.parse_args(argv)
     rows: list[tuple[str, ...]] = []
     with tempfile.TemporaryDirectory(prefix="pg-asof-") as tmp, running_cluster(durable=True) as cluster:
         scratch = Path(tmp)
         os.environ["LINEAGE_SPOOL"] = str(scratch / "spool")
         for size in args.sizes.split(","):
-            rows += bench_size(size, cluster, args.repeat, HERE / "data", scratch)
+            only = tuple(filter(None, args.only.split(",")))
+            rows += bench_size(size, cluster, args.repeat, HERE / "data", scratch, only)
     print("| measure | directory | PostgreSQL | PG / directory | PG <= 1 s |")
     print("| --- | --- | --- | --- | --- |")
     for row in rows:
