@@ -124,6 +124,7 @@ def test_as_of_queries_alike_with_late_events_aliases_and_failed_flows(pg_url: s
             ("path", "raw.csv", "score.json"), ("common-ancestors", "score.json", "report.html"),
             ("impact", "raw.csv"), ("ancestors", "report"), ("descendants", "clean.parquett"),
             ("ancestors", "features.parquet", "-d", "1"), ("cross-workflow",), ("ls", "raw.csv+"),
+            ("ls", "type:merged", "workflow:nightly"), ("ls", "status:failed,meta.error:disk*"),
         ):  # fmt: skip
             both(directory, pg_url, *args, "--as-of", moment)
             both(directory, pg_url, *args, "--as-of", moment, "--json")
