@@ -279,12 +279,17 @@ class AsOfView:
             self._load(frontier)
 
     def _downstream(self, artifact_id: str) -> None:
-        """Add everything downstream of ``artifact_id`` (and upstream of that) to the region."""
+        """Add everything downstream of ``artifact_id`` to the region, with the events of each.
+
+        Their inputs (so the children of each) are exact; a node's status needs its whole
+        upstream, which :meth:`node` adds when asked.
+        """
         if artifact_id in self._down:
             return
         reached = self._reach([artifact_id], "downstream") | {artifact_id}
         self._down |= reached  # closed downstream: every child of a reached id is reached
-        self._upstream(reached)
+        self._graph = None
+        self._load(reached)
 
     def graph(self) -> LineageGraph:
         """The fold of the region, with only the region's nodes and edges (see the module's note)."""
@@ -309,7 +314,7 @@ class AsOfView:
         events = ((seq, body) for _, seq, body in rows)
         feed(folder, events, self._name, skip_bad=False, report=problems.append)
         document = folder.finish(problems, 0).document(self._moment)
-        region = self._up
+        region = self._up | self._down
         document["nodes"] = {a: node for a, node in document["nodes"].items() if a in region}
         document["edges"] = [e for e in document["edges"] if e["target"] in region]
         return LineageGraph.from_document(document, origin=self._origin), set(folder.current)
