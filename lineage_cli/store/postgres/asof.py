@@ -2,16 +2,16 @@
 
 The graph at ``T`` is the fold of every event at or before ``T``
 (:func:`lineage_cli.store.postgres.fold.fold_events_until`). A query about a few artifacts
-needs far less: an artifact's node (record, version, status, stale reason, inputs) depends
-only on its own records, its flow's events and declared inputs, the aliases, and the same of
-everything upstream of it. So :class:`AsOfView` walks upstream by index probes, one level
-per query (the latest records of the level's artifacts, then their flows' events), and folds
-just the events of that *region* with the one fold; each node there is the node of the whole
-fold. Downstream questions first walk down (records that name an artifact as an input, a GIN
-index; flows that declared it, then their records), then fold the region upstream of what
-they reached. An external input's timestamp is its first consumer's, so its consumers are
-folded too (and left out of the answer). Questions that need every id (close matches for an
-unknown id, short names, whole-graph queries) fall back to the whole fold.
+needs far less: an artifact's inputs depend only on its own records, its flow's declared
+inputs and the aliases; its node (version, status, stale reason) on those and the same of
+everything upstream of it. So :class:`AsOfView` finds the *region* an answer needs with one
+recursive query (upstream: the inputs of every record up to ``T`` and of its flow's declared
+inputs; downstream: the records naming an artifact, by a GIN index, and the records of flows
+that declared it), fetches the region's records and flows in two more, and folds just those
+with the one fold: each node whose upstream is in the region is the node of the whole fold.
+An external input's timestamp is its first consumer's, so its consumers are folded too (and
+left out of the answer). What needs every id (close matches for an unknown id, short names,
+selectors, whole-graph queries) falls back to the whole fold.
 """
 
 from __future__ import annotations
@@ -99,8 +99,8 @@ class AsOfView:
         self._flows: dict[str, list[Row]] = {}  # lineage id -> its flow events and declared inputs
         self._parents: dict[str, list[str] | None] = {}  # id -> its inputs at the moment (None: no record)
         self._children: dict[str, list[str]] = {}
-        self._up: set[str] = set()  # the region: every id here has its whole upstream here too
-        self._down: set[str] = set()  # ids whose whole downstream is in the region
+        self._up: set[str] = set()  # ids whose whole upstream is in the region: exact nodes
+        self._down: set[str] = set()  # ids whose whole downstream is in the region: exact inputs
         self._consumed: set[str] = set()  # external inputs whose consumers were fetched
         self._graph: LineageGraph | None = None
 
