@@ -11,8 +11,9 @@ import orjson
 from typer.testing import CliRunner
 
 from lineage_cli.cli import app
+from lineage_cli.store.events import KIND_DESCRIBED, KIND_FLOW_FAILED, KIND_FLOW_STARTED, KIND_RUN_INPUTS
 from tests.conftest import REAL_GRAPHS
-from tests.storehelp import at, fill
+from tests.storehelp import artifact, at, event, fill
 from tests.test_store_cli import HISTORY
 
 
@@ -98,3 +99,35 @@ def test_history_time_travel_and_as_of_alike(pg_url: str, tmp_path: Path) -> Non
     both(directory, pg_url, "diff", at(2), at(30), "--json")
     both(directory, pg_url, "diff", at(5), at(20))
     assert "clean.parquet" in both(directory, pg_url, "stale")
+
+
+LATE_AND_ALIASED = [
+    *HISTORY,
+    artifact("clean.parquet", 0, ["raw.csv"], lineage_id="run-0", transformation="old"),  # late: an old time
+    event(KIND_FLOW_STARTED, 12, "run-3", workflow="nightly"),
+    artifact("features.parquet", 12, ["clean.parquet", "lookup.csv"], lineage_id="run-3"),
+    event(KIND_FLOW_FAILED, 13, "run-4", error="disk full"),
+    artifact("score.json", 13, ["model.pkl"], lineage_id="run-4"),
+    event(KIND_RUN_INPUTS, 13, "run-4", inputs=["features.parquet"]),
+    event(KIND_DESCRIBED, 14, "L0", artifact_id="report.html", aliases=["s3://b/report.html"], metadata=None),
+]
+
+
+def test_as_of_queries_alike_with_late_events_aliases_and_failed_flows(pg_url: str, tmp_path: Path) -> None:
+    directory = fill(tmp_path / "store", LATE_AND_ALIASED)
+    fill(pg_url, LATE_AND_ALIASED)
+    for moment in (at(1), at(12), at(13), at(30)):
+        for args in (
+            ("ancestors", "score.json"), ("descendants", "raw.csv"), ("descendants", "lookup.csv"),
+            ("provenance", "clean.parquet"), ("provenance", "s3://b/report.html"),
+            ("provenance", "lookup.csv"),
+            ("path", "raw.csv", "score.json"), ("common-ancestors", "score.json", "report.html"),
+            ("impact", "raw.csv"), ("ancestors", "report"), ("descendants", "clean.parquett"),
+            ("ancestors", "features.parquet", "-d", "1"), ("cross-workflow",), ("ls", "raw.csv+"),
+            ("ls", "type:merged", "workflow:nightly"), ("ls", "status:failed,meta.error:disk*"),
+        ):  # fmt: skip
+            both(directory, pg_url, *args, "--as-of", moment)
+            both(directory, pg_url, *args, "--as-of", moment, "--json")
+        both(directory, pg_url, "stale", "--as-of", moment, "--json")
+        both(directory, pg_url, "at", moment, "--json")
+    both(directory, pg_url, "diff", at(5), at(30), "--json")

@@ -141,9 +141,8 @@ class PostgresStore(Store):
         from lineage_cli.store.postgres.view import PgView
 
         if as_of is not None:
-            # The one fold of the events up to the moment (read by an index range on their time):
-            # aliases, a flow's declared inputs and external inputs are decided only there.
-            return self.open_graph(as_of)
+            # Only the events that can change the answer, folded with the one fold (see .asof).
+            return self._as_of_view(as_of)
         return PgView(self._run(self.reader), origin=self.location, url=self.read_url or self.url)
 
     def open_graph(self, as_of: datetime | None = None, *, on_pending: OnPending = None) -> LineageGraph:
@@ -162,6 +161,19 @@ class PostgresStore(Store):
                 return load_document(cursor, built_at)
 
         return LineageGraph.from_document(self._run(work), origin=self.location)
+
+    def _as_of_view(self, moment: datetime) -> GraphView:
+        from lineage_cli.store.postgres.asof import AsOfView
+        from lineage_cli.store.postgres.view import PgView
+
+        reader = PgView(self._run(self.reader), origin=self.location, url=self.read_url or self.url)
+        return AsOfView(
+            reader.fetch,
+            moment,
+            name=f"{self.location} events, seq",
+            origin=self.location,
+            whole=lambda: self.open_graph(moment),
+        )
 
     def _fold_until(self, cursor: Any, moment: datetime, skip_bad: bool, on_problem: OnProblem) -> Any:
         from lineage_cli.store.postgres.fold import fold_events_until

@@ -76,6 +76,20 @@ MIGRATIONS: Final[dict[int, list[str]]] = {
         "TRUNCATE artifact, edge, records, flows, stale",
         "UPDATE build_state SET horizon = '0', events = 0, last_event_time = NULL",
     ],
+    4: [
+        # Time travel folds only the events an answer depends on (store/postgres/asof.py):
+        # a flow's events and declared inputs by its lineage id; the records of a flow;
+        "CREATE INDEX events_flow_by_lineage ON events (((body::jsonb) ->> 'lineage_id'), time)"
+        " WHERE artifact_id IS NULL",
+        "CREATE INDEX events_record_by_lineage ON events (((body::jsonb) ->> 'lineage_id'))"
+        " WHERE artifact_id IS NOT NULL",
+        # the flows that declared an input (run_inputs events naming it);
+        "CREATE INDEX events_by_declared_input ON events USING gin (((body::jsonb) -> 'inputs'))"
+        " WHERE artifact_id IS NULL",
+        # the description events (aliases), read whole up to a moment: a superset, checked on reading.
+        "CREATE INDEX events_maybe_described ON events (time)"
+        " WHERE artifact_id IS NOT NULL AND strpos(body, 'artifact_described') > 0",
+    ],
 }
 """Statements that bring the schema from version ``n - 1`` to ``n``; a new version appends a key."""
 
