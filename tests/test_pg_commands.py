@@ -8,6 +8,7 @@ unbuilt-events warning is the same, and a password in the URL never appears in a
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -257,3 +258,29 @@ def test_no_command_refuses_a_postgresql_store_for_wanting_a_directory(pg_url: s
     page = tmp_path / "view.html"
     assert lineage("export", "--format", "html", "-o", str(page), "--store", pg_url).returncode == 0
     assert b"raw.csv" in page.read_bytes()
+
+
+def test_a_real_dbt_run_imports_alike_into_postgresql(secret_url: str, tmp_path: Path) -> None:
+    from tests.test_dbt_run import PROJECT, _dbt, dbt
+
+    shop = {"dbt": _dbt(), "project": tmp_path / "shop"}
+    shutil.copytree(PROJECT, shop["project"], ignore=shutil.ignore_patterns("target", "logs", "*.duckdb"))
+    directory = str(tmp_path / "store")
+    target = str(shop["project"] / "target")
+    dbt(shop, "build", ok=False)  # the unique test on customers fails
+    imported = alike(directory, secret_url, "import", "dbt", target)
+    assert alike(directory, secret_url, "import", "dbt", target) == imported  # nothing new, on both
+    for args in (
+        ("status", "--json"),
+        ("provenance", "model.shop.customers", "--json"),
+        ("ls", "status:failed"),
+    ):
+        alike(directory, secret_url, *args)
+    model = shop["project"] / "models" / "stg_orders.sql"
+    model.write_text(model.read_text().replace("select id,", "select id, upper(customer) as loud,"))
+    dbt(shop, "run", "--select", "stg_orders")
+    alike(directory, secret_url, "import", "dbt", target)
+    stale = orjson.loads(alike(directory, secret_url, "stale", "--json"))
+    assert {s["artifact"] for s in stale["stale"]} == {
+        "model.shop.orders", "model.shop.order_summary", "exposure.shop.revenue_dashboard",
+    }  # fmt: skip
