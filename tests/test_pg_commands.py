@@ -258,6 +258,12 @@ def test_no_command_refuses_a_postgresql_store_for_wanting_a_directory(pg_url: s
     page = tmp_path / "view.html"
     assert lineage("export", "--format", "html", "-o", str(page), "--store", pg_url).returncode == 0
     assert b"raw.csv" in page.read_bytes()
+    viewed = lineage("view", "--no-open", "--store", pg_url)
+    assert viewed.returncode == 0, viewed.stderr
+    assert b"raw.csv" in Path(viewed.stdout.strip()).read_bytes()
+    refused = lineage("validate", "--store", pg_url)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "keeps no lineage file" in refused.stderr
 
 
 def test_a_real_dbt_run_imports_alike_into_postgresql(secret_url: str, tmp_path: Path) -> None:
