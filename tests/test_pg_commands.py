@@ -93,6 +93,9 @@ def test_status_says_the_same_on_both_stores(secret_url: str, tmp_path: Path) ->
         ("status", "--fail-on", "none", "--json"), ("status", "--fail-on", "stale,unbuilt", "--json"),
     ):  # fmt: skip
         alike(directory, secret_url, *args)
+    before = lineage("at", "2025-12-31T00:00:00Z", "--store", secret_url)
+    assert "is before the first event (2026-01-01T00:01:00Z)" in before.stderr, before.stderr
+    alike(directory, secret_url, "at", "2025-12-31T00:00:00Z")  # the same note, on both
     document = orjson.loads(alike(directory, secret_url, "status", "--json"))
     assert document["unbuilt_events"] == 1 and document["stale"][0]["changed"] == "raw.csv"
     assert document["in_progress"][0]["artifact"] == "warehouse.orders"

@@ -178,6 +178,10 @@ class Store(ABC):
         """
 
     @abstractmethod
+    def first_event_time(self) -> datetime | None:
+        """When the earliest event happened (``None``: none); ``lineage at`` names it for earlier moments."""
+
+    @abstractmethod
     def create(self) -> None:
         """Create what the store needs and does not have yet (``lineage init``); keep what it has."""
 

@@ -188,6 +188,12 @@ class LocalStore(Store):
             return None
         return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
+    def first_event_time(self) -> datetime | None:
+        """One pass over the log (bad lines are passed over)."""
+        from lineage_cli.timetravel import first_event_time
+
+        return first_event_time(self.paths)
+
     def create(self) -> None:
         """The directory and an empty event log."""
         from lineage_cli.errors import InputError

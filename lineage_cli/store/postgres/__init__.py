@@ -335,6 +335,17 @@ class PostgresStore(Store):
 
         return self._run(work)
 
+    def first_event_time(self) -> datetime | None:
+        """One probe of the index on ``events.time``."""
+
+        def work() -> datetime | None:
+            with self.reader().cursor() as cursor:
+                row = cursor.execute("SELECT min(time) FROM events").fetchone()
+            return row[0] if row else None
+
+        first: datetime | None = self._run(work)
+        return first
+
     def create(self) -> None:
         """The tables (and the schema version), created or migrated under the advisory lock."""
         self._run(self.primary)
