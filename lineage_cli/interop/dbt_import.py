@@ -254,12 +254,10 @@ def current_records(store: StorePaths | Store, artifact_ids: Collection[str]) ->
     >>> current_records(StorePaths(pathlib.Path(tempfile.mkdtemp())), {"a"})
     {}
     """
-    if not isinstance(store, Store):  # a bare directory (the Python API's older form)
-        from lineage_cli.store.local import LocalStore
+    from lineage_cli.store.local import as_store
 
-        store = LocalStore(store)
     found: dict[str, tuple[datetime, Recorded]] = {}
-    for event in store.artifact_records(artifact_ids):
+    for event in as_store(store).artifact_records(artifact_ids):
         artifact_id = event["artifact_id"]
         try:
             moment = parse_timestamp(event["time"])
