@@ -27,6 +27,8 @@ from lineage_cli.store.events import (
     new_event,
     new_id,
 )
+from lineage_cli.store.layout import StorePaths
+from lineage_cli.store.local import as_store
 
 __all__ = ["RunResult", "run_command"]
 
@@ -57,7 +59,7 @@ def _hashes(paths: Sequence[str]) -> dict[str, str | None]:
 
 
 def run_command(
-    store: Store,
+    store: Store | StorePaths,
     argv: Sequence[str],
     *,
     inputs: Sequence[str] = (),
@@ -95,6 +97,7 @@ def run_command(
             "lineage run needs a command after `--`.", hint="For example: lineage run -- make report"
         )
     warn = on_warning or (lambda message: None)
+    store = as_store(store)  # a bare directory (the Python API's older form) too
     sink = store.sink()  # closed at the end (a PostgreSQL spool: sent in bounded time, else named)
     location = store.child_location()
     unwritable: list[str] = []

@@ -16,6 +16,8 @@ from lineage_cli.errors import UsageError
 from lineage_cli.model import format_timestamp
 from lineage_cli.store.base import Store
 from lineage_cli.store.events import LogProblem
+from lineage_cli.store.layout import StorePaths
+from lineage_cli.store.local import as_store
 
 __all__ = ["DEFAULT_FAIL_ON", "FAIL_ON_CHOICES", "StoreStatus", "parse_fail_on", "store_status"]
 
@@ -91,7 +93,7 @@ def _time(moment: datetime | None) -> str | None:
 
 
 def store_status(
-    store: Store,
+    store: Store | StorePaths,
     *,
     skip_bad: bool = False,
     on_problem: Callable[[LogProblem], None] | None = None,
@@ -110,6 +112,7 @@ def store_status(
     >>> status.counts["failed"], status.failed[0]["error"], status.failing({"failed", "stale"})
     (1, 'exit status 3', ['failed'])
     """
+    store = as_store(store)  # a bare directory (the Python API's older form) too
     fold = store.fold_now(skip_bad=skip_bad, on_problem=on_problem)
     failed: list[dict[str, Any]] = []
     in_progress: list[dict[str, Any]] = []
