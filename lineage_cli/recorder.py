@@ -61,6 +61,7 @@ __all__ = [
     "data_flow_context",
     "get_recorder",
     "record_artifact",
+    "record_events",
     "record_file",
     "record_to_store",
     "use_recorder",
@@ -720,15 +721,7 @@ def record_file(
 
 
 def record_to_store(
-    store: StorePaths | Store,
-    artifact_id: str | os.PathLike[str],
-    *,
-    root: str | None = None,
-    hash: bool = False,
-    provenance: bool = False,
-    status: str | None = None,
-    error: str | None = None,
-    **fields: Any,
+    store: StorePaths | Store, artifact_id: str | os.PathLike[str], **fields: Any
 ) -> dict[str, Any]:
     """Append one artifact event (made by :func:`artifact_event`) straight to ``store``'s log.
 
@@ -747,6 +740,34 @@ def record_to_store(
     >>> store = StorePaths(Path(tempfile.mkdtemp()))
     >>> record_to_store(store, "report", inputs=["table"], agent="ci")["agent"]
     'ci'
+    """
+    event, events = record_events(artifact_id, **fields)  # the keywords are record_events' own
+    if isinstance(store, Store):  # any store behind the seam: a PostgreSQL store spools and ships
+        store.append(events)
+    else:
+        append_events(store.events, events)
+    return event
+
+
+def record_events(
+    artifact_id: str | os.PathLike[str],
+    *,
+    root: str | None = None,
+    hash: bool = False,
+    provenance: bool = False,
+    status: str | None = None,
+    error: str | None = None,
+    **fields: Any,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The events :func:`record_to_store` appends, and the artifact event among them (nothing is written).
+
+    ``lineage run`` sends them to its store's sink itself.
+
+    Examples
+    --------
+    >>> event, events = record_events("report", inputs=["table"], status="failed", error="exit 3")
+    >>> [e["kind"] for e in events], event["inputs"]
+    (['artifact_recorded', 'flow_failed'], ['table'])
     """
     artifact, sources, extra = _bookkeeping(
         artifact_id,
@@ -782,11 +803,7 @@ def record_to_store(
         )
         # A running flow starts before its artifact; a finished one ends after it.
         events = [flow, event] if flow_kind == KIND_FLOW_STARTED else [event, flow]
-    if isinstance(store, Store):  # any store behind the seam: a PostgreSQL store spools and ships
-        store.append(events)
-    else:
-        append_events(store.events, events)
-    return event
+    return event, events
 
 
 _FLOW_KINDS: Final = {

@@ -18,16 +18,17 @@ from typing import Any
 
 from lineage_cli import bookkeeping
 from lineage_cli.errors import LineageError, UsageError
-from lineage_cli.recorder import record_to_store
+from lineage_cli.recorder import record_events
+from lineage_cli.store.base import Store
 from lineage_cli.store.events import (
     KIND_FLOW_COMPLETED,
     KIND_FLOW_FAILED,
     KIND_FLOW_STARTED,
-    append_events,
     new_event,
     new_id,
 )
 from lineage_cli.store.layout import StorePaths
+from lineage_cli.store.local import as_store
 
 __all__ = ["RunResult", "run_command"]
 
@@ -58,7 +59,7 @@ def _hashes(paths: Sequence[str]) -> dict[str, str | None]:
 
 
 def run_command(
-    store: StorePaths,
+    store: Store | StorePaths,
     argv: Sequence[str],
     *,
     inputs: Sequence[str] = (),
@@ -72,20 +73,23 @@ def run_command(
 ) -> RunResult:
     """Run ``argv``, recording a flow around it and its outputs built from its inputs.
 
-    The command sees ``LINEAGE_ID`` (its flow) and ``LINEAGE_STORE``, so the records it makes
-    itself join the flow. ``on_warning`` hears about a store that cannot be written and about
-    declared outputs the command did not write.
+    The events go to the store's sink (:meth:`~lineage_cli.store.base.Store.sink`): a
+    directory's locked append, or a PostgreSQL store's spool and background shipper, so a
+    down server never delays or fails the command. The command sees ``LINEAGE_ID`` (its flow)
+    and ``LINEAGE_STORE``, so the records it makes itself join the flow. ``on_warning`` hears
+    about a store that cannot be written and about declared outputs the command did not write.
 
     Examples
     --------
     >>> import tempfile, pathlib, sys
-    >>> store = StorePaths(pathlib.Path(tempfile.mkdtemp()))
-    >>> out = str(store.root / "out.txt")
+    >>> from lineage_cli.store.base import open_store
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> out = str(root / "out.txt")
     >>> code = f"open({out!r}, 'w').write('hi')"
-    >>> result = run_command(store, [sys.executable, "-c", code], outputs=[out])
-    >>> result.exit_code, [e["kind"] for e in map(__import__("json").loads, store.events.open())]
+    >>> result = run_command(open_store(root), [sys.executable, "-c", code], outputs=[out])
+    >>> result.exit_code, [e["kind"] for e in map(__import__("json").loads, open(root / "events.jsonl"))]
     (0, ['flow_started', 'artifact_recorded', 'flow_completed'])
-    >>> run_command(store, [sys.executable, "-c", "raise SystemExit(3)"]).exit_code
+    >>> run_command(open_store(root), [sys.executable, "-c", "raise SystemExit(3)"]).exit_code
     3
     """
     if not argv:
@@ -93,16 +97,20 @@ def run_command(
             "lineage run needs a command after `--`.", hint="For example: lineage run -- make report"
         )
     warn = on_warning or (lambda message: None)
+    store = as_store(store)  # a bare directory (the Python API's older form) too
+    sink = store.sink()  # closed at the end (a PostgreSQL spool: sent in bounded time, else named)
+    location = store.child_location()
     unwritable: list[str] = []
 
     def append(events: list[dict[str, Any]]) -> None:
         if unwritable:
             return
         try:
-            append_events(store.events, events)
+            for event in events:
+                sink(event)
         except (OSError, LineageError) as exc:
             unwritable.append(str(exc))
-            warn(f"could not append to {store.events} ({exc}); the command's lineage is not recorded")
+            warn(f"could not record into the store ({exc}); the command's lineage is not recorded")
 
     lineage_id = new_id()
     command = shlex.join(argv)
@@ -115,7 +123,7 @@ def run_command(
     }
     attributes = {"command": list(argv), "inputs": list(inputs), "outputs": list(outputs)}
     append([new_event(KIND_FLOW_STARTED, lineage_id=lineage_id, attributes=attributes, **flow)])
-    env = dict(os.environ, LINEAGE_ID=lineage_id, LINEAGE_STORE=os.path.abspath(store.root))
+    env = dict(os.environ, LINEAGE_ID=lineage_id, LINEAGE_STORE=location)
     error: str | None = None
     not_started: str | None = None
     try:
@@ -128,6 +136,7 @@ def run_command(
         append(
             [new_event(KIND_FLOW_FAILED, lineage_id=lineage_id, error="interrupted", attributes={}, **flow)]
         )
+        sink.close()
         raise
     if exit_code < 0 and not_started is None:  # killed by a signal: as a shell says, 128 + the signal
         exit_code = 128 - exit_code
@@ -146,8 +155,7 @@ def run_command(
         if unwritable:
             continue
         try:
-            event = record_to_store(
-                store,
+            event, events = record_events(
                 output,
                 inputs=list(inputs),
                 root=root,
@@ -162,13 +170,17 @@ def run_command(
                 kind="file",
                 metadata=metadata,
             )
-            recorded.append(event["artifact_id"])
         except (OSError, LineageError) as exc:
             unwritable.append(str(exc))
             warn(f"could not record {output!r} ({exc}); the command's lineage is not complete")
+            continue
+        append(events)
+        if not unwritable:
+            recorded.append(event["artifact_id"])
     end = KIND_FLOW_FAILED if exit_code else KIND_FLOW_COMPLETED
     extra = {"error": error} if exit_code else {}
     append([new_event(end, lineage_id=lineage_id, attributes={"exit_code": status}, **flow, **extra)])
+    sink.close()
     return RunResult(
         exit_code=None if not_started else exit_code,
         lineage_id=lineage_id,

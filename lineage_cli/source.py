@@ -9,7 +9,7 @@ from datetime import datetime
 from lineage_cli.errors import InputError, LineageFileError, UsageError
 from lineage_cli.graph import GraphView, LineageGraph
 from lineage_cli.lineagefile import load_graph
-from lineage_cli.store.base import is_postgres_location, open_store, store_location
+from lineage_cli.store.base import Store, is_postgres_location, open_store, store_location
 from lineage_cli.store.layout import StorePaths, resolve_store
 
 __all__ = ["GRAPH_ENV", "directory_view", "graph_file_path", "open_graph", "open_lineage_graph"]
@@ -19,7 +19,7 @@ GRAPH_ENV = "LINEAGE_GRAPH"
 
 def open_lineage_graph(
     graph_file: str | None = None,
-    store: str | os.PathLike[str] | None = None,
+    store: str | os.PathLike[str] | Store | None = None,
     as_of: datetime | None = None,
     on_pending: Callable[[int], None] | None = None,
 ) -> LineageGraph:
@@ -47,7 +47,7 @@ def open_lineage_graph(
                 hint="Drop --graph (or unset LINEAGE_GRAPH) and pass --store DIR if needed.",
             )
     elif graph_file or os.environ.get(GRAPH_ENV):
-        return load_graph(graph_file_path(graph_file, store))
+        return load_graph(graph_file_path(graph_file))  # the file given wins over any store
     with open_store(store) as chosen:
         return chosen.open_graph(as_of, on_pending=on_pending)
 

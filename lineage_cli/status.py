@@ -1,7 +1,8 @@
 """The store's status, a CI gate like ``git status``: counts, failures, runs in progress, staleness.
 
-Read from the event log in one fold, like ``stale``, so it always agrees with ``stale`` and with
-a query after ``lineage build``; the events not built yet are counted too.
+Read from the store's events in one fold, like ``stale``, so it always agrees with ``stale`` and
+with a query after ``lineage build``; the events not built yet are counted too. The same on a
+directory and on a PostgreSQL store (:meth:`~lineage_cli.store.base.Store.fold_now`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from typing import Any, Final
 
 from lineage_cli.errors import UsageError
 from lineage_cli.model import format_timestamp
-from lineage_cli.store.build import fold_log, require_log
+from lineage_cli.store.base import Store
 from lineage_cli.store.events import LogProblem
-from lineage_cli.store.freshness import pending_events
 from lineage_cli.store.layout import StorePaths
+from lineage_cli.store.local import as_store
 
 __all__ = ["DEFAULT_FAIL_ON", "FAIL_ON_CHOICES", "StoreStatus", "parse_fail_on", "store_status"]
 
@@ -92,26 +93,27 @@ def _time(moment: datetime | None) -> str | None:
 
 
 def store_status(
-    paths: StorePaths,
+    store: Store | StorePaths,
     *,
     skip_bad: bool = False,
     on_problem: Callable[[LogProblem], None] | None = None,
 ) -> StoreStatus:
-    """The status of the store now, from its event log.
+    """The status of ``store`` (a directory or PostgreSQL, :func:`~lineage_cli.store.base.open_store`) now.
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    >>> import tempfile
     >>> from lineage_cli.recorder import record_to_store
-    >>> store = StorePaths(pathlib.Path(tempfile.mkdtemp()))
+    >>> from lineage_cli.store.base import open_store
+    >>> store = open_store(tempfile.mkdtemp())
     >>> _ = record_to_store(store, "raw", version="1")
     >>> _ = record_to_store(store, "model", inputs=["raw"], status="failed", error="exit status 3")
     >>> status = store_status(store)
     >>> status.counts["failed"], status.failed[0]["error"], status.failing({"failed", "stale"})
     (1, 'exit status 3', ['failed'])
     """
-    require_log(paths)
-    fold = fold_log(paths, skip_bad=skip_bad, on_problem=on_problem)
+    store = as_store(store)  # a bare directory (the Python API's older form) too
+    fold = store.fold_now(skip_bad=skip_bad, on_problem=on_problem)
     failed: list[dict[str, Any]] = []
     in_progress: list[dict[str, Any]] = []
     groups: dict[str, dict[str, Any]] = {}
@@ -154,6 +156,6 @@ def store_status(
         failed=failed,
         in_progress=in_progress,
         stale=[groups[changed] for changed in sorted(groups)],
-        unbuilt_events=pending_events(paths),
+        unbuilt_events=store.pending_events(),
         events=fold.events,
     )

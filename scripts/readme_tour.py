@@ -332,8 +332,10 @@ TOUR: list[Stop] = [
     Stop(
         "lineage init",
         "A store for a new project: `lineage init [DIR]` creates `DIR/.lineage/`. From then on every "
-        "command, and the Python recorder, run in `DIR` or any directory below it, finds it.",
-        ("lineage init day1",),
+        "command, and the Python recorder, run in `DIR` or any directory below it, finds it. "
+        "`lineage init postgresql://...` instead creates a [team store](#team-store)'s tables and "
+        "writes `lineage.toml` naming it here; a password is never written into that shared file.",
+        ("lineage init day1", "lineage init 'postgresql://ci:s3cret@db.example/lineage'"),
     ),
     Stop(
         "lineage run",

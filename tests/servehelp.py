@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import orjson
@@ -35,6 +35,7 @@ class Server:
     port: int
     process: subprocess.Popen[bytes]
     store: Path
+    """The store directory (for a PostgreSQL store, its URL as given)."""
     stderr: str = ""
     lines: list[str] = field(default_factory=list)
 
@@ -88,7 +89,7 @@ class Server:
         return self.process.returncode
 
 
-def start(store: Path, *args: str, env: dict[str, str] | None = None) -> Server:
+def start(store: Path | str, *args: str, env: dict[str, str] | None = None) -> Server:
     """Start `lineage serve --store STORE --port 0 ARGS` and wait for the line naming its port."""
     environment = {**os.environ, **(env or {})}
     process = subprocess.Popen(
@@ -117,7 +118,8 @@ def start(store: Path, *args: str, env: dict[str, str] | None = None) -> Server:
             match = _URL.search(line)
             if match:
                 selector.close()
-                return Server(match.group(1), int(match.group(2)), process, store, lines=lines)
+                given = cast(Path, store)  # a URL stays a string: Path() would fold its "//"
+                return Server(match.group(1), int(match.group(2)), process, given, lines=lines)
     selector.close()
     process.kill()
     _, rest = process.communicate()
@@ -125,7 +127,7 @@ def start(store: Path, *args: str, env: dict[str, str] | None = None) -> Server:
 
 
 @contextmanager
-def running(store: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Server]:
+def running(store: Path | str, *args: str, env: dict[str, str] | None = None) -> Iterator[Server]:
     """A server for the duration of a ``with`` block; it must stop cleanly and never print a traceback."""
     server = start(store, *args, env=env)
     try:

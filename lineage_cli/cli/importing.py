@@ -126,13 +126,7 @@ def import_dbt_command(
     rebuilds them. Importing the same files twice adds nothing (see README, "From dbt").
     """
     from lineage_cli.interop.dbt_import import import_dbt
-    from lineage_cli.store.local import LocalStore
 
     with open_store(store) as chosen:
-        if not isinstance(chosen, LocalStore):  # it compares with the store's records, read from the log
-            raise InputError(
-                f"`lineage import dbt` writes to a store directory only, not to {chosen.location}.",
-                hint="Import into a directory store, then `lineage import graph` its built lineage file.",
-            )
-        result = import_dbt(path, chosen.paths, run_results=run_results, catalog=catalog)
+        result = import_dbt(path, chosen, run_results=run_results, catalog=catalog)
     _report(result, skip_bad=True)

@@ -49,14 +49,11 @@ AsOfOpt = Annotated[
 
 def parse_time(text: str, store: str | None, what: str) -> datetime:
     """Read a time argument (see :mod:`lineage_cli.timeargs`); say on stderr how it was taken."""
-    from lineage_cli.store.base import is_postgres_location, open_store, store_location
-    from lineage_cli.store.layout import resolve_store
+    from lineage_cli.store.base import open_store
     from lineage_cli.timeargs import resolve_time
 
-    # A directory's snapshots are read from its folder; a database store is opened (lazily connected).
-    location = store_location(store)
-    chosen = open_store(location) if is_postgres_location(location) else resolve_store(store)
-    resolved = resolve_time(text, chosen, what=what)
+    with open_store(store) as chosen:  # a database store connects only if a snapshot number is asked for
+        resolved = resolve_time(text, chosen, what=what)
     if resolved.taken_as is not None:
         typer.echo(f"{what} {resolved.taken_as}", err=True)
     return resolved.moment

@@ -12,7 +12,7 @@ from lineage_cli.cli.app import app
 from lineage_cli.cli.exitcodes import ExitCode
 from lineage_cli.cli.options import JsonOpt, StoreOpt
 from lineage_cli.cli.store import SkipBadOpt, report_problem
-from lineage_cli.store.layout import resolve_store
+from lineage_cli.store.base import open_store
 
 if TYPE_CHECKING:
     from lineage_cli.status import StoreStatus
@@ -23,13 +23,26 @@ def init(
     directory: Annotated[
         str | None,
         typer.Argument(
-            metavar="[DIR]", help="Where to create .lineage/ (default: here).", show_default=False
+            metavar="[DIR|URL]",
+            help="Where to create .lineage/ (default: here), or a postgresql:// store to point this at.",
+            show_default=False,
         ),
     ] = None,
 ) -> None:
-    """Create a store, DIR/.lineage/: every command run in DIR or below then finds it."""
-    from lineage_cli.store.discovery import init_store
+    """Create a store, DIR/.lineage/ (or a database's tables and lineage.toml): found from then on."""
+    from lineage_cli.store.base import is_postgres_location
+    from lineage_cli.store.discovery import init_database_store, init_store
+    from lineage_cli.store.postgres.connect import mask
 
+    if directory is not None and is_postgres_location(directory):
+        project, created = init_database_store(directory)
+        if created:
+            output.info(f"initialised the lineage store {mask(directory)}; {project} points at it")
+        else:
+            output.info(
+                f"{project} already points at {mask(directory)}; its tables are ready, nothing else changed."
+            )
+        return
     store, created = init_store(directory)
     if created:
         output.info(f"initialised an empty lineage store in {store}/")
@@ -55,7 +68,8 @@ def status(
     from lineage_cli.status import parse_fail_on, store_status
 
     wanted = parse_fail_on(fail_on)
-    result = store_status(resolve_store(store), skip_bad=skip_bad, on_problem=report_problem)
+    with open_store(store) as chosen:
+        result = store_status(chosen, skip_bad=skip_bad, on_problem=report_problem)
     if json:
         output.print_json(result.to_json(wanted))
     else:
@@ -126,18 +140,19 @@ def run(
     from lineage_cli.runner import run_command
     from lineage_cli.store.discovery import discover_store
 
-    result = run_command(
-        resolve_store(store),
-        command,
-        inputs=inputs or [],
-        outputs=outputs or [],
-        root=discover_store(store).root,
-        workflow=workflow,
-        stage=stage,
-        agent=agent,
-        transformation=transformation,
-        on_warning=output.warn,
-    )
+    with open_store(store) as chosen:
+        result = run_command(
+            chosen,
+            command,
+            inputs=inputs or [],
+            outputs=outputs or [],
+            root=discover_store(store).root,
+            workflow=workflow,
+            stage=stage,
+            agent=agent,
+            transformation=transformation,
+            on_warning=output.warn,
+        )
     if result.exit_code is None:
         output.error(f"{result.error}; recorded as a failed run.")
         raise typer.Exit(ExitCode.NOT_FOUND if result.not_started == "not_found" else ExitCode.NOT_EXECUTABLE)

@@ -11,7 +11,7 @@ from lineage_cli.cli import output
 from lineage_cli.cli.app import app
 from lineage_cli.cli.options import StoreOpt
 from lineage_cli.errors import UsageError
-from lineage_cli.store.layout import resolve_store
+from lineage_cli.store.base import open_store
 
 
 @app.command()
@@ -54,7 +54,7 @@ def serve(
     from lineage_cli.serve.server import run_server
 
     run_server(
-        resolve_store(store),
+        open_store(store),
         host=host,
         port=port,
         token=token,

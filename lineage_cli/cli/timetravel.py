@@ -36,14 +36,11 @@ def at(
     """The lineage graph as it was at TIMESTAMP: every record at or before it, none after."""
     if json and out not in (None, "-"):
         raise UsageError("Use --json or --output FILE, not both.", hint="--output - prints the JSON too.")
-    from lineage_cli.store.local import LocalStore
-    from lineage_cli.timetravel import first_event_time
-
     moment = parse_time(timestamp, store, "TIMESTAMP")
     with open_store(store) as chosen:
         document = chosen.document_at(moment, skip_bad=skip_bad, on_problem=report_problem)
-        if not document["nodes"] and isinstance(chosen, LocalStore):
-            first = first_event_time(chosen.paths)
+        if not document["nodes"]:
+            first = chosen.first_event_time()
             if first is not None and first > moment:
                 output.info(
                     f"{format_timestamp(moment)} is before the first event ({format_timestamp(first)}): "

@@ -26,7 +26,7 @@ import orjson
 from lineage_cli.export.base import ExportOptions
 from lineage_cli.export.html_data import Build, History, view_data
 from lineage_cli.graph import LineageGraph
-from lineage_cli.store.layout import StorePaths
+from lineage_cli.store.base import Store
 
 __all__ = ["COMPRESS_ABOVE", "EXPORTERS", "MAX_BUILDS", "HtmlExporter", "escape_json", "render_page"]
 
@@ -124,39 +124,38 @@ def render_page(
     return "".join((head, block, middle, script, tail)).encode("utf-8")
 
 
-def store_history(paths: StorePaths, as_of: datetime | None = None) -> History | None:
+def store_history(store: Store, as_of: datetime | None = None) -> History | None:
     """The store's builds (at or before ``as_of``) as ``lineage at`` gives them, and its stale reasons.
 
-    ``None`` when the store has no event log (a lineage file alone has no history).
+    ``None`` when the store has no events (a lineage file alone has no history). ``store`` is a
+    directory or a PostgreSQL store (:func:`~lineage_cli.store.base.open_store`).
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> store_history(StorePaths(pathlib.Path(tempfile.mkdtemp()))) is None
+    >>> import tempfile
+    >>> from lineage_cli.store.base import open_store
+    >>> store_history(open_store(tempfile.mkdtemp())) is None
     True
     """
-    if not paths.events.is_file():
+    if store.events_stamp() is None:
         return None
     from lineage_cli.model import format_timestamp, parse_timestamp
-    from lineage_cli.staleness import stale_artifacts
-    from lineage_cli.store.snapshots import list_snapshots
-    from lineage_cli.timetravel import document_at
 
     moments = set()
-    for entry in list_snapshots(paths):
+    for entry in store.builds():
         last = entry.get("last_event_time")
         if isinstance(last, str):
             moment = parse_timestamp(last)
             if as_of is None or moment <= as_of:
                 moments.add(moment)
-    builds = [Build(format_timestamp(m), document_at(paths, m)) for m in sorted(moments)[-MAX_BUILDS:]]
-    stale = [reason.to_json() for reason in stale_artifacts(paths, as_of=as_of)]
+    builds = [Build(format_timestamp(m), store.document_at(m)) for m in sorted(moments)[-MAX_BUILDS:]]
+    stale = [reason.to_json() for reason in store.stale(as_of=as_of)]
     return History(builds=builds, stale=stale)
 
 
 def export_page(
     graph_file: str | None,
-    store: str | os.PathLike[str] | None,
+    store: str | os.PathLike[str] | Store | None,
     as_of: datetime | None,
     request: Any,
 ) -> Any:
@@ -179,7 +178,7 @@ def export_page(
     from lineage_cli.export.run import ExportResult
     from lineage_cli.export.select import Selection, select
     from lineage_cli.source import GRAPH_ENV, open_lineage_graph
-    from lineage_cli.store.layout import resolve_store
+    from lineage_cli.store.base import open_store
 
     graph = open_lineage_graph(graph_file, store, as_of)
     if request.root is None and not request.max_nodes:
@@ -194,7 +193,7 @@ def export_page(
         )
     history = None
     if not graph_file and not os.environ.get(GRAPH_ENV):
-        history = store_history(resolve_store(store), as_of)
+        history = store_history(open_store(store), as_of)
     page = render_page(chosen.graph, group_by=request.group_by, title=request.root or "", history=history)
     return ExportResult(page, False, chosen.cut)
 

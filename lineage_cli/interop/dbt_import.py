@@ -16,13 +16,13 @@ from lineage_cli.interop.common import ImportResult, append_new_events, digest
 from lineage_cli.interop.dbt_files import MANIFEST_VERSIONS, DbtProject, read_dbt_project
 from lineage_cli.lineagefile import gc_paused
 from lineage_cli.model import TransformationType, format_timestamp, parse_timestamp
+from lineage_cli.store.base import Store
 from lineage_cli.store.events import (
     KIND_ARTIFACT,
     KIND_FLOW_COMPLETED,
     KIND_FLOW_FAILED,
     KIND_FLOW_SKIPPED,
     new_event,
-    read_events,
 )
 from lineage_cli.store.layout import StorePaths
 
@@ -242,8 +242,11 @@ class Recorded:
     lineage_id: str
 
 
-def current_records(store: StorePaths, artifact_ids: Collection[str]) -> dict[str, Recorded]:
+def current_records(store: StorePaths | Store, artifact_ids: Collection[str]) -> dict[str, Recorded]:
     """The current record (latest ``time``; on a tie, later in the log) of each of ``artifact_ids``.
+
+    ``store`` is a store directory or any store behind the seam (a PostgreSQL store answers
+    with one indexed lookup).
 
     Examples
     --------
@@ -251,15 +254,11 @@ def current_records(store: StorePaths, artifact_ids: Collection[str]) -> dict[st
     >>> current_records(StorePaths(pathlib.Path(tempfile.mkdtemp())), {"a"})
     {}
     """
+    from lineage_cli.store.local import as_store
+
     found: dict[str, tuple[datetime, Recorded]] = {}
-    for _, event in read_events(store.events, skip_bad=True, on_problem=lambda _problem: None):
-        artifact_id = event.get("artifact_id")
-        if (
-            event.get("kind") != KIND_ARTIFACT
-            or not isinstance(artifact_id, str)
-            or artifact_id not in artifact_ids
-        ):
-            continue
+    for event in as_store(store).artifact_records(artifact_ids):
+        artifact_id = event["artifact_id"]
         try:
             moment = parse_timestamp(event["time"])
         except LineageError:
@@ -432,12 +431,12 @@ def _flow_events(
 
 def import_dbt(
     path: str | os.PathLike[str],
-    store: StorePaths,
+    store: StorePaths | Store,
     *,
     run_results: str | os.PathLike[str] | None = None,
     catalog: str | os.PathLike[str] | None = None,
 ) -> ImportResult:
-    """Append the lineage events of a dbt project's artifacts to the store's event log.
+    """Append the lineage events of a dbt project's artifacts to ``store`` (a directory or PostgreSQL).
 
     ``path`` is dbt's ``target/`` directory (its ``run_results.json`` and ``catalog.json``
     are read when present) or a ``manifest.json``. Importing the same files twice adds

@@ -28,8 +28,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lineage_cli.errors import InputError, LineageError, LineageFileError, UnknownArtifactError
 from lineage_cli.serve.ingest import BadEvents, Ingestor
 from lineage_cli.serve.reads import ARTIFACT_READS, STORE_READS, StoreReader
+from lineage_cli.store.base import Store
 from lineage_cli.store.events import LogProblem
 from lineage_cli.store.layout import StorePaths
+from lineage_cli.store.postgres.connect import StoreError  # the class only: no driver is imported
 
 __all__ = ["DEFAULT_MAX_BODY", "LINEAGE_PATH", "create_app"]
 
@@ -119,7 +121,7 @@ def _read_error(exc: LineageError, say: Callable[[str], None]) -> Response:
     """The answer to a read that failed: 404 unknown or nothing yet, 503 unreadable, else 400."""
     if isinstance(exc, UnknownArtifactError):
         return _error(404, str(exc), suggestions=exc.suggestions)
-    if isinstance(exc, LineageFileError):
+    if isinstance(exc, LineageFileError | StoreError):  # the log, or the database, cannot be read now
         say(f"error: {exc}")
         return _error(503, str(exc))
     if isinstance(exc, InputError) and "has no events yet" in exc.message:
@@ -182,7 +184,7 @@ def _check_token(request: Request, token: str | None) -> None:
 
 
 def create_app(
-    store: StorePaths,
+    store: StorePaths | Store,
     *,
     token: str | None = None,
     max_body: int = DEFAULT_MAX_BODY,
@@ -235,7 +237,7 @@ def create_app(
             return _error(refused.status, refused.message, refused.headers)
         except BadEvents as exc:
             return _error(400, str(exc), problems=exc.problems)
-        except LineageFileError as exc:  # the log cannot be appended to: the client may retry
+        except (LineageFileError, StoreError) as exc:  # the store cannot be appended to: the client may retry
             say(f"error: {exc}")
             return _error(503, str(exc))
         return _json(

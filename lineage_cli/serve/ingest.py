@@ -11,19 +11,21 @@ ids are digests of the OpenLineage event, so a resend adds nothing.
 from __future__ import annotations
 
 import itertools
-import os
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
 
 import orjson
 
-from lineage_cli.errors import InputError, LineageFileError
+from lineage_cli.errors import InputError
 from lineage_cli.interop.common import ImportResult
 from lineage_cli.interop.openlineage_import import map_run_events, parse_run_events
-from lineage_cli.store.events import KIND_ARTIFACT, encode_event, open_log, write_locked
+from lineage_cli.store.base import Store
+from lineage_cli.store.events import KIND_ARTIFACT
 from lineage_cli.store.layout import StorePaths
+from lineage_cli.store.local import as_store
+from lineage_cli.store.local.logids import LogIds
 
 __all__ = ["MAX_PROBLEMS", "BadEvents", "Ingestor", "LogIds"]
 
@@ -41,112 +43,6 @@ class BadEvents(InputError):
         self.problems = problems or [message]
         sentence = message if message.endswith((".", "?", "!")) else message + "."
         super().__init__(sentence, hint="Nothing of this request was written.")
-
-
-class LogIds:
-    r"""The event ids in a store's log, and the log kept open for locked appends.
-
-    The ids are kept current by reading only the bytes appended since, and only whole lines
-    (a line being appended is picked up next time). This object's own appends are not read
-    back: their ids are known already. If the log was replaced or cut short, it is opened
-    and read again from the start.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from lineage_cli.store.events import append_events, new_event, KIND_FLOW_STARTED
-    >>> log = Path(tempfile.mkdtemp()) / "events.jsonl"
-    >>> ids = LogIds(log)
-    >>> len(ids.current())
-    0
-    >>> _ = append_events(log, [new_event(KIND_FLOW_STARTED, lineage_id="L", event_id="e1")])
-    >>> sorted(ids.current())
-    ['e1']
-    >>> ids.append(b'{"event_id":"e2"}\n', {"e2"})
-    >>> sorted(ids.current())
-    ['e1', 'e2']
-    >>> ids.close()
-    """
-
-    def __init__(self, log: Path) -> None:
-        self.log = log
-        self._ids: set[str] = set()
-        self._offset = 0
-        self._identity: tuple[int, int] | None = None
-        self._fd: int | None = None  # open on the file of _identity, once something was appended
-
-    def current(self) -> set[str]:
-        """The ids now in the log (the same set object each time, updated in place)."""
-        try:
-            stat = os.stat(self.log)
-        except (FileNotFoundError, NotADirectoryError):  # no log yet (the append says what is wrong)
-            self._reset(None)
-            return self._ids
-        except OSError as exc:
-            raise LineageFileError(str(self.log), f"cannot be read ({exc.strerror})") from None
-        identity = (stat.st_dev, stat.st_ino)
-        if identity != self._identity or stat.st_size < self._offset:
-            self._reset(identity)
-        if stat.st_size > self._offset:
-            self._read_ids(stat.st_size)
-        return self._ids
-
-    def append(self, payload: bytes, ids: set[str]) -> None:
-        """Append ``payload`` (whole lines: the events of ``ids``) under the log's lock; the ids become known.
-
-        Call :meth:`current` first: an append to a log replaced since is made to the new log.
-        """
-        fd = self._fd
-        if fd is None:
-            fd = open_log(self.log)
-            stat = os.fstat(fd)
-            if (stat.st_dev, stat.st_ino) != self._identity:  # created (or replaced) just now
-                self._reset((stat.st_dev, stat.st_ino))
-            self._fd = fd
-        try:
-            before = write_locked(fd, payload)
-        except OSError as exc:
-            self._reset(None)
-            message = f"cannot append to the event log ({exc.strerror})"
-            raise LineageFileError(str(self.log), message) from None
-        self._ids.update(ids)  # only once they are in the log: a failed append must stay retryable
-        if before == self._offset:  # nobody else wrote since the last read: skip reading ours back
-            self._offset += len(payload)
-
-    def close(self) -> None:
-        """Close the log (a later append opens it again)."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-    def _read_ids(self, size: int) -> None:
-        try:
-            if self._fd is not None:
-                data = os.pread(self._fd, size - self._offset, self._offset)
-            else:
-                with open(self.log, "rb") as log:
-                    log.seek(self._offset)
-                    data = log.read(size - self._offset)
-        except OSError as exc:
-            raise LineageFileError(str(self.log), f"cannot be read ({exc.strerror})") from None
-        whole = data.rfind(b"\n") + 1
-        for line in data[:whole].split(b"\n"):
-            if not line or line.isspace():
-                continue
-            try:
-                event = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue  # a torn line: the build skips it too
-            if isinstance(event, dict) and isinstance(event.get("event_id"), str):
-                self._ids.add(event["event_id"])
-        self._offset += whole
-
-    def _reset(self, identity: tuple[int, int] | None) -> None:
-        if identity != self._identity:
-            self.close()  # the open file is no longer the log
-        self._ids.clear()
-        self._offset = 0
-        self._identity = identity
 
 
 def _where(position: int, count: int) -> str:
@@ -192,13 +88,15 @@ class Ingestor:
     Parameters
     ----------
     store:
-        The store whose ``events.jsonl`` receives the events.
+        The store that receives the events: a directory (its ``events.jsonl``, whose ids are
+        read incrementally) or any store behind the seam, through its :meth:`~Store.intake`.
     assume_utc:
         Read an ``eventTime`` without a timezone as UTC (as ``import openlineage --assume-utc``).
 
     Examples
     --------
     >>> import tempfile
+    >>> from pathlib import Path
     >>> intake = Ingestor(StorePaths(Path(tempfile.mkdtemp())))
     >>> body = (b'{"eventType": "COMPLETE", "eventTime": "2026-01-01T00:00:00Z", "producer": "p",'
     ...         b' "run": {"runId": "r"}, "job": {"namespace": "ns", "name": "j"},'
@@ -211,13 +109,13 @@ class Ingestor:
     lineage_cli.serve.ingest.BadEvents: the event: `run.runId` must be a non-empty string. Nothing ...
     """
 
-    def __init__(self, store: StorePaths, *, assume_utc: bool = False) -> None:
-        self.store = store
+    def __init__(self, store: StorePaths | Store, *, assume_utc: bool = False) -> None:
+        self.store = as_store(store)
         self.assume_utc = assume_utc
         self._lock = threading.Lock()  # held by the one thread writing to the log
         self._pending_lock = threading.Lock()
         self._pending: list[_Ticket] = []
-        self._log = LogIds(store.events)
+        self._intake = self.store.intake()
         self._requests = itertools.count(1)
 
     def ingest(self, body: bytes) -> ImportResult:
@@ -261,13 +159,13 @@ class Ingestor:
     def _commit(self, batch: list[_Ticket]) -> None:
         """Append the tickets' new events in one append; each ticket gets its counts or the error."""
         try:
-            known = self._log.current()
+            known = self._intake.known({e["event_id"] for ticket in batch for e in ticket.lineage})
             taken: set[str] = set()  # ids appended by an earlier ticket of this batch
             fresh: list[dict[str, Any]] = []
             for ticket in batch:
                 fresh += _count(ticket, known, taken)
             if fresh:
-                self._log.append(b"".join(map(encode_event, fresh)), taken)
+                self._intake.append(fresh, taken)
         except Exception as exc:  # the log cannot be written: every request of the batch is refused
             for ticket in batch:
                 ticket.error = exc
@@ -277,7 +175,7 @@ class Ingestor:
                 ticket.done = True
 
 
-def _count(ticket: _Ticket, known: set[str], taken: set[str]) -> list[dict[str, Any]]:
+def _count(ticket: _Ticket, known: Collection[str], taken: set[str]) -> list[dict[str, Any]]:
     """The ticket's events not in the log nor ``taken``; counts them for it, and adds them to ``taken``."""
     fresh = []
     result = ticket.result

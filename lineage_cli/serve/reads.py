@@ -7,7 +7,6 @@ the HTML view, the page ``lineage export --format html`` writes.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -19,10 +18,11 @@ from lineage_cli.errors import InputError, UsageError
 from lineage_cli.export.base import GroupBy
 from lineage_cli.graph import GraphView
 from lineage_cli.model import parse_timestamp
-from lineage_cli.source import open_graph
 from lineage_cli.status import DEFAULT_FAIL_ON, parse_fail_on, store_status
+from lineage_cli.store.base import Store
 from lineage_cli.store.events import LogProblem
 from lineage_cli.store.layout import StorePaths
+from lineage_cli.store.local import as_store
 
 __all__ = ["ARTIFACT_READS", "STORE_READS", "Params", "StoreReader"]
 
@@ -81,7 +81,7 @@ def _status(reader: StoreReader, params: Params) -> dict[str, Any]:
     fail_on = _one(params, "fail_on")
     wanted = DEFAULT_FAIL_ON if fail_on is None else parse_fail_on(fail_on)
     reader.require_events("so there is no status to report")
-    status = store_status(reader.store, skip_bad=True, on_problem=reader.report)
+    status = store_status(reader.here(), skip_bad=True, on_problem=reader.report)
     return status.to_json(wanted)
 
 
@@ -103,11 +103,12 @@ STORE_READS: Final[dict[str, StoreRead]] = {
 
 
 class StoreReader:
-    """Answers reads from the store's graph, building it first when the event log has grown.
+    """Answers reads from the store's graph, building it first when events were recorded since.
 
-    Events the server accepted are in the log, not yet in ``lineage.json``: a read after a
-    write runs ``lineage build`` (one at a time; readers that arrive during a build share
-    it). With ``as_of`` the log is replayed to that moment instead.
+    Events the server accepted are in the store, not yet in its graph: a read after a write
+    runs ``lineage build`` (one at a time; readers that arrive during a build share it). With
+    ``as_of`` the store answers as of that moment instead. Each thread reads through a handle
+    of its own (:meth:`~lineage_cli.store.base.Store.for_thread`: a PostgreSQL connection each).
 
     Examples
     --------
@@ -120,33 +121,34 @@ class StoreReader:
     {'artifact': 'report', 'depth': None, 'ancestors': ['table']}
     """
 
-    def __init__(self, store: StorePaths, *, on_problem: Callable[[LogProblem], None] | None = None) -> None:
-        self.store = store
+    def __init__(
+        self, store: StorePaths | Store, *, on_problem: Callable[[LogProblem], None] | None = None
+    ) -> None:
+        self.store = as_store(store)
         self._on_problem = on_problem
         self._lock = threading.Lock()
-        self._built: tuple[int, ...] | None = None  # the log's stamp when the graph was last built
+        self._built: object = None  # the store's events stamp when the graph was last built
         self._reported: set[tuple[int, str]] = set()
+        self._local = threading.local()
 
-    def _stamp(self) -> tuple[int, ...] | None:
-        """What changes whenever the log does: appended to, or replaced (``None``: no log)."""
-        try:
-            stat = os.stat(self.store.events)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    def here(self) -> Store:
+        """The store handle of the calling thread (made on its first read)."""
+        store: Store | None = getattr(self._local, "store", None)
+        if store is None:
+            store = self._local.store = self.store.for_thread()
+        return store
 
     def refresh(self) -> None:
-        """Build the graph if the log changed since the last build (a no-op when nothing changed)."""
-        from lineage_cli.store.build import build_store
-
-        stamp = self._stamp()
+        """Build the graph if events were recorded since the last build (a no-op when none were)."""
+        store = self.here()
+        stamp = store.events_stamp()
         if stamp is None or stamp == self._built:
             return
         with self._lock:
-            stamp = self._stamp()  # taken before the build: a later change triggers the next one
+            stamp = store.events_stamp()  # taken before the build: a later change triggers the next one
             if stamp is None or stamp == self._built:
                 return  # another reader built it while this one waited
-            build_store(self.store, skip_bad=True, on_problem=self.report)
+            store.build(skip_bad=True, on_problem=self.report)
             self._built = stamp
 
     def report(self, problem: LogProblem) -> None:
@@ -158,26 +160,26 @@ class StoreReader:
 
     def _nothing_yet(self, so: str) -> InputError:
         return InputError(
-            f"the store {self.store.root} has no events yet, {so}.",
+            f"the store {self.store.location} has no events yet, {so}.",
             hint="Send OpenLineage events to POST /api/v1/lineage first.",
         )
 
     def require_events(self, so: str) -> None:
         """Raise :class:`InputError` (a 404) when no event has been recorded yet; ``so`` says what follows."""
-        if not self.store.events.exists():
+        if self.here().events_stamp() is None:
             raise self._nothing_yet(so)
 
     def _current(self, as_of: datetime | None, so: str) -> None:
-        """Build the graph if the log grew (not needed ``as_of`` a moment: the log is replayed)."""
+        """Build the graph if events were recorded (not needed ``as_of`` a moment: the store travels)."""
         if as_of is None:
             self.refresh()
-            if not self.store.graph.exists():
+            if self._built is None:
                 raise self._nothing_yet(so)
 
     def view(self, as_of: datetime | None, so: str) -> GraphView:
-        """The graph now (built first if the log grew) or at ``as_of`` (replayed from the log)."""
+        """The graph now (built first if events were recorded) or at ``as_of``."""
         self._current(as_of, so)
-        return open_graph(store=self.store.root, as_of=as_of)
+        return self.here().open_view(as_of)
 
     def read(self, name: str, params: Params) -> dict[str, Any]:
         """The document of query ``name`` (a key of either table) for these parameters."""
@@ -222,7 +224,7 @@ class StoreReader:
             depth=_depth(params),
             max_nodes=0,
         )
-        data: bytes = export_page(None, self.store.root, as_of, request).data
+        data: bytes = export_page(None, self.here(), as_of, request).data
         return data
 
 

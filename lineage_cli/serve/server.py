@@ -11,7 +11,7 @@ from typing import Final
 
 from lineage_cli.errors import UsageError
 from lineage_cli.serve.app import DEFAULT_MAX_BODY, LINEAGE_PATH, create_app
-from lineage_cli.store.layout import StorePaths
+from lineage_cli.store.base import Store
 
 __all__ = ["GRACE_SECONDS", "bind", "check_exposure", "is_loopback", "run_server"]
 
@@ -99,7 +99,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def run_server(
-    store: StorePaths,
+    store: Store,
     *,
     host: str = "127.0.0.1",
     port: int = 5000,
@@ -146,7 +146,8 @@ def run_server(
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     writes = "writes need the token" if token else "open to this machine only"
-    say(f"lineage serve: http://{shown}:{bound_port}{LINEAGE_PATH} -> {store.root} ({writes}); Ctrl-C stops.")
+    address = f"http://{shown}:{bound_port}{LINEAGE_PATH}"
+    say(f"lineage serve: {address} -> {store.location} ({writes}); Ctrl-C stops.")
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:

@@ -10,21 +10,23 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from lineage_cli.store.discovery import discover_store, is_database_location
 
 if TYPE_CHECKING:
     from lineage_cli.graph import GraphView, LineageGraph
-    from lineage_cli.store.build import BuildResult, Progress, StaleReason
+    from lineage_cli.store.build import BuildResult, Fold, Progress, StaleReason
     from lineage_cli.store.events import LogProblem
     from lineage_cli.timetravel import GraphDiff
 
 __all__ = [
     "POSTGRES_SCHEMES",
     "READ_ENV",
+    "EventSink",
+    "Intake",
     "OnPending",
     "OnProblem",
     "Store",
@@ -41,6 +43,43 @@ READ_ENV: Final = "LINEAGE_STORE_READ"
 
 OnProblem = Callable[["LogProblem"], None] | None
 OnPending = Callable[[int], None] | None
+
+
+class EventSink(Protocol):
+    """Where a writer that records as it goes (``lineage run``) sends events: ``sink(event)``, ``close()``.
+
+    A directory store's sink is its locked append; a PostgreSQL store's is the recorder's spool
+    and background shipper, so a down server never delays the writer.
+    """
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        """Record one event (raises ``OSError`` or a ``LineageError`` when it cannot be kept)."""
+
+    def close(self) -> object:
+        """Finish: send what is left (a spool, for a bounded time), release what is open."""
+
+
+class Intake:
+    """How a long-running writer (``lineage serve``) appends: which ids are stored, then the new events.
+
+    This one asks the store each time (a PostgreSQL store: one indexed lookup per batch); a
+    directory store's keeps the ids of its log current instead
+    (:class:`lineage_cli.store.local.logids.LogIntake`).
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def known(self, event_ids: Collection[str]) -> Collection[str]:
+        """Which of ``event_ids`` the store holds (may say more: only membership counts)."""
+        return self.store.known_event_ids(event_ids)
+
+    def append(self, events: list[dict[str, Any]], event_ids: set[str]) -> None:
+        """Append ``events`` (whose ids are ``event_ids``, none of them stored yet)."""
+        self.store.append(events)
+
+    def close(self) -> None:
+        """Release what the intake holds open."""
 
 
 class Store(ABC):
@@ -108,6 +147,52 @@ class Store(ABC):
     ) -> list[StaleReason]:
         """Every stale artifact (now or at ``as_of``) with the chain of upstream changes behind it."""
 
+    @abstractmethod
+    def pending_events(self) -> int:
+        """How many recorded events the last build has not folded (what a query warns about)."""
+
+    @abstractmethod
+    def fold_now(self, *, skip_bad: bool = False, on_problem: OnProblem = None) -> Fold:
+        """The fold of every event recorded now, built or not (what ``lineage status`` reports)."""
+
+    @abstractmethod
+    def artifact_records(self, artifact_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Every ``artifact_recorded`` event of ``artifact_ids``, in the order a build folds them."""
+
+    @abstractmethod
+    def sink(self) -> EventSink:
+        """A sink for a writer that records as it goes (``lineage run``); close it when done."""
+
+    @abstractmethod
+    def child_location(self) -> str:
+        """The location a child process is given in ``$LINEAGE_STORE`` to record into this store.
+
+        Unlike :attr:`location` it keeps a password given in the URL: the environment is not output.
+        """
+
+    @abstractmethod
+    def events_stamp(self) -> object:
+        """What changes whenever events are recorded (``None``: the store has none yet).
+
+        A long-running reader (``lineage serve``) builds before answering when it changed.
+        """
+
+    @abstractmethod
+    def first_event_time(self) -> datetime | None:
+        """When the earliest event happened (``None``: none); ``lineage at`` names it for earlier moments."""
+
+    @abstractmethod
+    def create(self) -> None:
+        """Create what the store needs and does not have yet (``lineage init``); keep what it has."""
+
+    def intake(self) -> Intake:
+        """How a long-running writer (``lineage serve``) appends to this store."""
+        return Intake(self)
+
+    def for_thread(self) -> Store:
+        """A handle on the same store that another thread may use at the same time as this one."""
+        return self
+
     def close(self) -> None:  # noqa: B027  (optional: a directory holds nothing open)
         """Release what the store holds open (connections)."""
 
@@ -144,11 +229,11 @@ def is_postgres_location(location: str | os.PathLike[str] | None) -> bool:
     return isinstance(location, str) and is_database_location(location)
 
 
-def open_store(location: str | os.PathLike[str] | None = None) -> Store:
+def open_store(location: str | os.PathLike[str] | Store | None = None) -> Store:
     """The one chooser: a PostgreSQL store for a ``postgresql://`` location, else a directory store.
 
-    ``location`` defaults as :func:`store_location` says. The PostgreSQL driver is imported
-    only here, only for a PostgreSQL location.
+    ``location`` defaults as :func:`store_location` says; a store already open is returned as
+    it is. The PostgreSQL driver is imported only here, only for a PostgreSQL location.
 
     Examples
     --------
@@ -156,6 +241,8 @@ def open_store(location: str | os.PathLike[str] | None = None) -> Store:
     >>> type(open_store(tempfile.mkdtemp())).__name__
     'LocalStore'
     """
+    if isinstance(location, Store):
+        return location
     text = store_location(location)
     if is_postgres_location(text):
         from lineage_cli.store.postgres import PostgresStore

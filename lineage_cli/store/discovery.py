@@ -31,6 +31,7 @@ __all__ = [
     "StoreLocation",
     "discover_store",
     "find_project",
+    "init_database_store",
     "init_store",
     "is_database_location",
 ]
@@ -235,3 +236,52 @@ def init_store(directory: str | os.PathLike[str] | None = None) -> tuple[Path, b
             hint="Check the directory exists and is writable, or choose another with `lineage init DIR`.",
         ) from None
     return store, not existed
+
+
+def init_database_store(url: str, directory: str | os.PathLike[str] | None = None) -> tuple[Path, bool]:
+    """Create a database store's tables, write ``DIR/lineage.toml`` naming it; return it and if it is new.
+
+    A password in ``url`` is refused: a project file is shared, so credentials belong in
+    ``PGPASSWORD``, ``~/.pgpass`` or a service file.
+
+    Examples
+    --------
+    >>> init_database_store("postgresql://ci:pw@db/lineage")
+    Traceback (most recent call last):
+    ...
+    lineage_cli.errors.UsageError: postgresql://ci:***@db/lineage carries a password, which ...
+    """
+    from lineage_cli.errors import UsageError
+    from lineage_cli.store.postgres.connect import mask  # the masking only: no driver import
+
+    if mask(url) != url:
+        raise UsageError(
+            f"{mask(url)} carries a password, which `lineage init` will not write into {PROJECT_FILE}.",
+            hint="Drop it from the URL and give it through PGPASSWORD, ~/.pgpass or a service file.",
+        )
+    path = (Path(directory) if directory is not None else Path()) / PROJECT_FILE
+    wanted = f"store = {_toml_string(url)}\n"
+    settings = _read_settings(path) if path.exists() else None
+    if path.exists() and (settings or {}).get("store") != url:
+        raise UsageError(
+            f"{path} already exists and does not name {url} as its store.",
+            hint=f"Set `store = {_toml_string(url)}` in it, or run `lineage init` in another directory.",
+        )
+    from lineage_cli.store.base import open_store
+
+    with open_store(url) as store:
+        store.create()
+    if settings is not None:
+        return path, False
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(wanted, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be written ({exc.strerror}).") from None
+    return path, True
+
+
+def _toml_string(text: str) -> str:
+    """``text`` as a TOML basic string."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

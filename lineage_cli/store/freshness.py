@@ -20,13 +20,32 @@ from lineage_cli.model import format_timestamp
 from lineage_cli.store.atomic import write_atomic
 from lineage_cli.store.layout import StorePaths
 
-__all__ = ["AUTO_BUILD_ENV", "CHEAP_BUILD_BYTES", "ensure_built", "mark_built", "pending_events"]
+__all__ = [
+    "AUTO_BUILD_ENV",
+    "CHEAP_BUILD_BYTES",
+    "cheap_build_bytes",
+    "ensure_built",
+    "mark_built",
+    "pending_events",
+]
 
 CHEAP_BUILD_BYTES: Final = 8 << 20
 """A log up to this size is rebuilt before a query (a fraction of a second); a larger one is only
 reported, because a query should not silently take as long as a build. ``$LINEAGE_AUTO_BUILD_BYTES``
 overrides it (``0``: never build before a query)."""
 AUTO_BUILD_ENV: Final = "LINEAGE_AUTO_BUILD_BYTES"
+
+
+def cheap_build_bytes() -> int:
+    """``$LINEAGE_AUTO_BUILD_BYTES``, else :data:`CHEAP_BUILD_BYTES`: how much a query may build first.
+
+    Examples
+    --------
+    >>> cheap_build_bytes() == CHEAP_BUILD_BYTES or AUTO_BUILD_ENV in os.environ
+    True
+    """
+    text = os.environ.get(AUTO_BUILD_ENV, "")
+    return int(text) if text.isdigit() else CHEAP_BUILD_BYTES
 
 
 def mark_built(paths: StorePaths, log_bytes: int, events: int, built_at: datetime) -> None:
@@ -102,8 +121,7 @@ def ensure_built(
     if not pending:
         return 0
     if cheap_bytes is None:
-        text = os.environ.get(AUTO_BUILD_ENV, "")
-        cheap_bytes = int(text) if text.isdigit() else CHEAP_BUILD_BYTES
+        cheap_bytes = cheap_build_bytes()
     try:
         small = cheap_bytes > 0 and os.path.getsize(paths.events) <= cheap_bytes
     except OSError:

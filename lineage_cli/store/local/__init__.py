@@ -12,15 +12,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from lineage_cli.store.base import OnPending, OnProblem, Store
+from lineage_cli.store.base import EventSink, Intake, OnPending, OnProblem, Store
 from lineage_cli.store.layout import StorePaths
 
 if TYPE_CHECKING:
     from lineage_cli.graph import GraphView, LineageGraph
-    from lineage_cli.store.build import BuildResult, Progress, StaleReason
+    from lineage_cli.store.build import BuildResult, Fold, Progress, StaleReason
     from lineage_cli.timetravel import GraphDiff
 
-__all__ = ["LocalStore"]
+__all__ = ["LocalStore", "as_store"]
 
 
 class LocalStore(Store):
@@ -145,3 +145,79 @@ class LocalStore(Store):
         from lineage_cli.staleness import stale_artifacts
 
         return stale_artifacts(self.paths, as_of=as_of, skip_bad=skip_bad, on_problem=on_problem)
+
+    def pending_events(self) -> int:
+        """The lines past the log offset the last build folded (one ``stat`` when there are none)."""
+        from lineage_cli.store.freshness import pending_events
+
+        return pending_events(self.paths)
+
+    def fold_now(self, *, skip_bad: bool = False, on_problem: OnProblem = None) -> Fold:
+        """The whole log folded (a store without a log is one sentence: a wrong ``--store``)."""
+        from lineage_cli.store.build import fold_log, require_log
+
+        require_log(self.paths)
+        return fold_log(self.paths, skip_bad=skip_bad, on_problem=on_problem)
+
+    def artifact_records(self, artifact_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """One pass over the log (bad lines are the build's to report)."""
+        from lineage_cli.store.events import KIND_ARTIFACT, read_events
+
+        wanted = set(artifact_ids)
+        return [
+            event
+            for _, event in read_events(self.paths.events, skip_bad=True, on_problem=lambda _p: None)
+            if event.get("kind") == KIND_ARTIFACT and event.get("artifact_id") in wanted
+        ]
+
+    def sink(self) -> EventSink:
+        """The recorder's locked append to ``events.jsonl``."""
+        from lineage_cli.recorder import StoreSink
+
+        return StoreSink(self.paths.root)
+
+    def child_location(self) -> str:
+        """The store's absolute path (the child may run in another directory)."""
+        return os.path.abspath(self.paths.root)
+
+    def events_stamp(self) -> object:
+        """The log's device, inode, size and modification time: it changes on any append or rewrite."""
+        try:
+            stat = os.stat(self.paths.events)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+    def first_event_time(self) -> datetime | None:
+        """One pass over the log (bad lines are passed over)."""
+        from lineage_cli.timetravel import first_event_time
+
+        return first_event_time(self.paths)
+
+    def create(self) -> None:
+        """The directory and an empty event log."""
+        from lineage_cli.errors import InputError
+
+        try:
+            self.paths.root.mkdir(parents=True, exist_ok=True)
+            self.paths.events.touch(exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"{self.paths.root}: cannot create the store ({exc.strerror}).") from None
+
+    def intake(self) -> Intake:
+        """The log's ids, read incrementally (only the bytes appended since)."""
+        from lineage_cli.store.local.logids import LogIntake
+
+        return LogIntake(self.paths.events)
+
+
+def as_store(store: StorePaths | Store) -> Store:
+    """``store`` behind the seam: a bare directory (the Python API's older form) as a :class:`LocalStore`.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> type(as_store(StorePaths(Path("s")))).__name__
+    'LocalStore'
+    """
+    return store if isinstance(store, Store) else LocalStore(store)

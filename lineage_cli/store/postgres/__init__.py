@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from lineage_cli.model import format_timestamp, utc_now
-from lineage_cli.store.base import OnPending, OnProblem, Store
+from lineage_cli.store.base import EventSink, OnPending, OnProblem, Store
 from lineage_cli.store.postgres.connect import StoreError, connect, describe, driver, mask
 from lineage_cli.store.postgres.schema import check_schema, ensure_schema
 
 if TYPE_CHECKING:
     from lineage_cli.graph import GraphView, LineageGraph
-    from lineage_cli.store.build import BuildResult, Progress, StaleReason
+    from lineage_cli.store.build import BuildResult, Fold, Progress, StaleReason
     from lineage_cli.timetravel import GraphDiff
 
 __all__ = ["PostgresStore", "StoreError"]
@@ -46,7 +46,7 @@ class PostgresStore(Store):
     def primary(self) -> Any:
         """The primary's connection, with the schema created or migrated."""
         if self._primary is None:
-            self._primary = connect(self.url)
+            self._primary = connect(self.url, autocommit=True)  # no read leaves a transaction open
             ensure_schema(self._primary, self.url)
         return self._primary
 
@@ -135,23 +135,25 @@ class PostgresStore(Store):
     def open_view(self, as_of: datetime | None = None, *, on_pending: OnPending = None) -> GraphView:
         """The tables, read per lookup and by recursive CTE; at ``as_of``, the fold up to then.
 
-        ``on_pending`` hears nothing: events arrive from many machines, and ``lineage build``
-        folds them (see README, "Team store").
+        Events recorded since the last build are built first when they are few, else
+        ``on_pending`` hears how many (:meth:`ensure_built`), as on a directory store.
         """
         from lineage_cli.store.postgres.view import PgView
 
         if as_of is not None:
             # Only the events that can change the answer, folded with the one fold (see .asof).
             return self._as_of_view(as_of)
+        self.ensure_built(on_pending)
         return PgView(self._run(self.reader), origin=self.location, url=self.read_url or self.url)
 
     def open_graph(self, as_of: datetime | None = None, *, on_pending: OnPending = None) -> LineageGraph:
-        """The whole graph in memory."""
+        """The whole graph in memory (the events since the last build built first when they are few)."""
         from lineage_cli.graph import LineageGraph
         from lineage_cli.store.postgres.view import load_document
 
         if as_of is not None:
             return LineageGraph.from_document(self.document_at(as_of), origin=self.location)
+        self.ensure_built(on_pending)
 
         def work() -> dict[str, Any]:
             reader = self.reader()
@@ -221,32 +223,145 @@ class PostgresStore(Store):
         self, *, as_of: datetime | None = None, skip_bad: bool = False, on_problem: OnProblem = None
     ) -> list[StaleReason]:
         """Now: the last build's fold state plus the events since; at ``as_of``: the fold up to then."""
-        from lineage_cli.store.postgres.fold import fold_from_state, stale_list
+        from lineage_cli.store.postgres.fold import stale_list
 
         def work() -> list[StaleReason]:
-            reader = self.reader()
-            with reader.cursor() as cursor:
-                if as_of is not None:
+            if as_of is not None:
+                with self.reader().cursor() as cursor:
                     return stale_list(self._fold_until(cursor, as_of, skip_bad, on_problem))
-                if not reader.autocommit:
-                    reader.rollback()
-                reader.isolation_level = driver().IsolationLevel.REPEATABLE_READ  # one snapshot of all tables
-                try:
-                    with reader.transaction():
-                        state = cursor.execute(
-                            "SELECT horizon::text, events, last_event_time, graph_hash FROM build_state"
-                        ).fetchone()
-                        run = fold_from_state(
-                            cursor,
-                            f"{self.location} events, seq",
-                            full=False,
-                            state=state,
-                            horizon=None,
-                            skip_bad=skip_bad,
-                            on_problem=on_problem,
-                        )
-                finally:
-                    reader.isolation_level = None
-                return stale_list(run.fold)
+            return stale_list(self.fold_now(skip_bad=skip_bad, on_problem=on_problem))
 
         return list(self._run(work))
+
+    # -- what commands besides queries need (status, run, import dbt, the unbuilt warning) --
+
+    def fold_now(self, *, skip_bad: bool = False, on_problem: OnProblem = None) -> Fold:
+        """The last build's fold state plus the events since, read in one snapshot of all tables."""
+        from lineage_cli.store.postgres.fold import fold_from_state
+
+        def work() -> Fold:
+            reader = self.reader()
+            if not reader.autocommit:
+                reader.rollback()
+            reader.isolation_level = driver().IsolationLevel.REPEATABLE_READ  # one snapshot of all tables
+            try:
+                with reader.transaction(), reader.cursor() as cursor:
+                    state = cursor.execute(
+                        "SELECT horizon::text, events, last_event_time, graph_hash FROM build_state"
+                    ).fetchone()
+                    return fold_from_state(
+                        cursor,
+                        f"{self.location} events, seq",
+                        full=False,
+                        state=state,
+                        horizon=None,
+                        skip_bad=skip_bad,
+                        on_problem=on_problem,
+                    ).fold
+            finally:
+                reader.isolation_level = None
+
+        fold: Fold = self._run(work)
+        return fold
+
+    def _unbuilt(self) -> tuple[int, int]:
+        """How many events, and how many bytes of them, lie at or past the last build's horizon."""
+
+        def work() -> tuple[int, int]:
+            with self.reader().cursor() as cursor:
+                row = cursor.execute(
+                    "SELECT count(*), coalesce(sum(octet_length(e.body)), 0)"
+                    " FROM events e, build_state s WHERE e.tx >= s.horizon"
+                ).fetchone()
+                return int(row[0]), int(row[1])
+
+        counted: tuple[int, int] = self._run(work)
+        return counted
+
+    def pending_events(self) -> int:
+        """One count on the index of ``events.tx`` (from the last build's horizon on)."""
+        return self._unbuilt()[0]
+
+    def ensure_built(self, on_pending: OnPending) -> int:
+        """Build first when the unbuilt events are few (as a directory store does); else report them.
+
+        The cost of a build grows with the events since the horizon, so their size (not the
+        store's) is compared with ``$LINEAGE_AUTO_BUILD_BYTES``. A role that may not build, a
+        bad event or a busy server leaves the events unbuilt, and ``on_pending`` hears how many.
+        """
+        from lineage_cli.errors import LineageError
+        from lineage_cli.store.freshness import cheap_build_bytes
+
+        count, size = self._unbuilt()
+        if not count:
+            return 0
+        cheap = cheap_build_bytes()
+        if cheap > 0 and size <= cheap:
+            try:
+                self.build()
+                return 0
+            except LineageError:
+                pass  # answer from the last build, and say so
+        if on_pending is not None:
+            on_pending(count)
+        return count
+
+    def artifact_records(self, artifact_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """One probe of the ``events_by_artifact`` index for all of them, in ``(tx, seq)`` order."""
+        from lineage_cli.store.events import KIND_ARTIFACT
+
+        wanted = sorted(set(artifact_ids))
+
+        def work() -> list[dict[str, Any]]:
+            with self.reader().cursor() as cursor:
+                cursor.execute(
+                    "SELECT body FROM events WHERE artifact_id = ANY(%s) ORDER BY tx, seq", (wanted,)
+                )
+                return [orjson.loads(row[0]) for row in cursor]
+
+        found = set(wanted)
+        return [
+            e for e in self._run(work) if e.get("kind") == KIND_ARTIFACT and e.get("artifact_id") in found
+        ]
+
+    def sink(self) -> EventSink:
+        """The recorder's spool, shipped by a background process (a down server delays nothing)."""
+        from lineage_cli.store.spool import SpoolSink
+
+        return SpoolSink(self.url)
+
+    def child_location(self) -> str:
+        """The URL as given (a password in it reaches the child through its environment only)."""
+        return self.url
+
+    def events_stamp(self) -> object:
+        """The newest event's ``seq`` and how many events lie past the horizon (``None``: no events)."""
+
+        def work() -> tuple[int, int] | None:
+            with self.reader().cursor() as cursor:
+                row = cursor.execute(
+                    "SELECT (SELECT max(seq) FROM events),"
+                    " (SELECT count(*) FROM events e, build_state s WHERE e.tx >= s.horizon)"
+                ).fetchone()
+            return None if row[0] is None else (int(row[0]), int(row[1]))
+
+        return self._run(work)
+
+    def first_event_time(self) -> datetime | None:
+        """One probe of the index on ``events.time``."""
+
+        def work() -> datetime | None:
+            with self.reader().cursor() as cursor:
+                row = cursor.execute("SELECT min(time) FROM events").fetchone()
+            return row[0] if row else None
+
+        first: datetime | None = self._run(work)
+        return first
+
+    def create(self) -> None:
+        """The tables (and the schema version), created or migrated under the advisory lock."""
+        self._run(self.primary)
+
+    def for_thread(self) -> PostgresStore:
+        """A second handle with connections of its own (one connection serves one thread at a time)."""
+        return PostgresStore(self.url, read_url=self.read_url)
