@@ -62,6 +62,7 @@ from lineage_cli.store.layout import StorePaths
 from lineage_cli.store.nodes import (
     LIFECYCLE,
     StaleReason,
+    external_node,
     graph_hash,
     node_digest,
     node_document,
@@ -483,14 +484,7 @@ def _add_external(nodes: dict[str, dict[str, Any]]) -> None:
             if source not in first_seen or when < first_seen[source]:
                 first_seen[source] = when
     for source in sorted(first_seen):  # sorted: the file does not depend on the order of the log
-        nodes[source] = {
-            "version": "",
-            "status": ArtifactStatus.UNKNOWN.value,
-            "provenance": {"agent": "", "workflow": "", "stage": "", "timestamp": first_seen[source][1]},
-            "inputs": [],
-            "transformation": "",
-            "metadata": {"external": True},
-        }
+        nodes[source] = external_node(first_seen[source][1])
 
 
 def fold_log(

@@ -29,6 +29,8 @@ __all__ = [
     "HASH_MODULUS",
     "LIFECYCLE",
     "StaleReason",
+    "external_node",
+    "first_stamp",
     "graph_hash",
     "node_digest",
     "node_document",
@@ -193,6 +195,40 @@ def node_document(
         "transformation": event.get("transformation") or "",
         "metadata": metadata,
     }
+
+
+def external_node(first_seen: str) -> dict[str, Any]:
+    """The node of an input that was never recorded, first seen at ``first_seen`` (its first consumer's time).
+
+    Examples
+    --------
+    >>> external_node("2026-01-01T00:00:00Z")["metadata"]
+    {'external': True}
+    """
+    return {
+        "version": "",
+        "status": ArtifactStatus.UNKNOWN.value,
+        "provenance": {"agent": "", "workflow": "", "stage": "", "timestamp": first_seen},
+        "inputs": [],
+        "transformation": "",
+        "metadata": {"external": True},
+    }
+
+
+def first_stamp(stamps: Iterable[str]) -> str | None:
+    """The earliest of some timestamps (as instants; on a tie, the smallest text), ``None`` if none.
+
+    Examples
+    --------
+    >>> first_stamp(["2026-01-01T01:00:00+01:00", "2026-01-01T00:00:00Z"])
+    '2026-01-01T00:00:00Z'
+    """
+    best: tuple[datetime, str] | None = None
+    for text in stamps:
+        when = (datetime.fromisoformat(text), text)
+        if best is None or when < best:
+            best = when
+    return None if best is None else best[1]
 
 
 def spread_stale(

@@ -1,4 +1,10 @@
-"""``lineage build`` on PostgreSQL: one builder at a time, the events below the horizon, the fold reused."""
+"""``lineage build`` on PostgreSQL: one builder at a time, the events below the horizon, only what they reach.
+
+A build takes the events committed since the last build's transaction horizon (see
+:mod:`.fold`) and applies them with :func:`lineage_cli.store.incremental.fold_new_events`,
+which reads the fold's state of the keys they name and writes back only the rows that
+change. ``--full``, the first build, and a store with aliases fold every event instead.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +17,47 @@ import orjson
 
 from lineage_cli.model import format_timestamp, utc_now
 from lineage_cli.store.atomic import write_atomic
-from lineage_cli.store.build import BuildResult, Progress, encode_document
+from lineage_cli.store.build import BuildResult, Progress, _Folder
 from lineage_cli.store.events import LogProblem
-from lineage_cli.store.postgres.fold import fold_from_state
+from lineage_cli.store.incremental import Base, fold_new_events, merge_counts
+from lineage_cli.store.nodes import graph_hash
+from lineage_cli.store.postgres.fold import _collector, feed, fold_from_state
+from lineage_cli.store.postgres.state import PgFoldState, read_base, write_base, write_delta
+from lineage_cli.store.postgres.view import load_document
 from lineage_cli.store.postgres.write import write_fold
 
 if TYPE_CHECKING:
     from lineage_cli.store.postgres import PostgresStore
 
 __all__ = ["build"]
+
+_STATE = (
+    "SELECT horizon::text, events, last_event_time, graph_hash, digest_sum, next_ord, statuses,"
+    " artifacts, edges, has_aliases FROM build_state WHERE id = 1 FOR UPDATE"
+)
+
+
+def _incremental(
+    cursor: Any, name: str, state: tuple[Any, ...], horizon: str, skip_bad: bool, report: Any
+) -> tuple[Base, int] | None:
+    """Apply the events since the last horizon in place; ``None`` when a full fold is needed."""
+    base = read_base(state)
+    if base is None:
+        return None
+    cursor.execute(
+        "SELECT seq, body FROM events WHERE tx >= %s::xid8 AND tx < %s::xid8 ORDER BY tx, seq",
+        (state[0], horizon),
+    )
+    rows = cursor.fetchall()
+
+    def fold(folder: _Folder, new: list[tuple[int, str]]) -> None:
+        feed(folder, new, name, skip_bad=skip_bad, report=report)
+
+    delta = fold_new_events(PgFoldState(cursor), base, rows, fold)
+    if delta is None:
+        return None
+    write_delta(cursor, delta)
+    return delta.base, delta.new_events
 
 
 def build(
@@ -35,63 +73,67 @@ def build(
 
     def work() -> BuildResult:
         connection = store.primary()
+        name = f"{store.location} events, seq"
         with connection.transaction(), connection.cursor() as cursor:
-            state = cursor.execute(
-                "SELECT horizon::text, events, last_event_time, graph_hash FROM build_state WHERE id = 1"
-                " FOR UPDATE"
-            ).fetchone()
+            state = cursor.execute(_STATE).fetchone()
             # Every transaction below xmin has finished: its events are all visible, or never will be.
             horizon = cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").fetchone()[0]
-            run = fold_from_state(
-                cursor,
-                f"{store.location} events, seq",
-                full=full,
-                state=state,
-                horizon=horizon,
-                skip_bad=skip_bad,
-                on_problem=on_problem,
-                progress=progress,
-            )
-            fold = run.fold
+            problems, report = _collector(on_problem)
+            done = None if full else _incremental(cursor, name, state, horizon, skip_bad, report)
+            if done is None:
+                problems, report = _collector(on_problem)
+                run = fold_from_state(
+                    cursor,
+                    name,
+                    full=True,
+                    state=state,
+                    horizon=horizon,
+                    skip_bad=skip_bad,
+                    on_problem=on_problem,
+                    progress=progress,
+                )
+                problems = run.fold.problems
+                base = write_fold(cursor, run)
+            else:
+                base = done[0]
             built_at = utc_now()
-            data, digest = encode_document(fold, built_at)
-            if full or run.new_events:
-                write_fold(cursor, run, full=full)
+            digest = graph_hash(base.total)
             snapshot = None
             if digest != state[3]:
                 number = cursor.execute("SELECT coalesce(max(number), 0) + 1 FROM builds").fetchone()[0]
                 snapshot = {
                     "number": number,
                     "built_at": format_timestamp(built_at),
-                    "events": fold.events,
+                    "events": base.events,
                     "log_bytes": None,
-                    "last_event_time": fold.last_event_time,
+                    "last_event_time": base.last_event_time,
                     "graph_hash": digest,
-                    "artifacts": len(fold.nodes),
-                    "edges": len(fold.edges),
+                    "artifacts": base.artifacts,
+                    "edges": base.edges,
                     "log_tail": None,
                     "file": None,
                 }
                 cursor.execute(
                     "INSERT INTO builds VALUES (%s, %s)", (number, orjson.dumps(snapshot).decode())
                 )
-            cursor.execute(
-                "UPDATE build_state SET horizon = %s::xid8, events = %s, last_event_time = %s,"
-                " graph_hash = %s",
-                (horizon, fold.events, fold.last_event_time, digest),
-            )
+            write_base(cursor, horizon, base, digest)
+            data = None
+            if output is not None:
+                data = orjson.dumps(
+                    load_document(cursor, format_timestamp(built_at)), option=orjson.OPT_INDENT_2
+                )
         target: Path | str = store.location
-        if output is not None:
+        if output is not None and data is not None:
             target = Path(output)
-            write_atomic(target, data)
+            write_atomic(target, data + b"\n")
         return BuildResult(
             output=target,  # type: ignore[arg-type]
-            artifacts=len(fold.nodes),
-            edges=len(fold.edges),
-            events=fold.events,
+            artifacts=base.artifacts,
+            edges=base.edges,
+            events=base.events,
             duplicates=0,  # the database refused them when they were sent
-            problems=fold.problems,
-            statuses=fold.status_counts(),
+            problems=problems,
+            statuses=merge_counts(base.statuses),
             graph_hash=digest,
             snapshot=snapshot,
         )

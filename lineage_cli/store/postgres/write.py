@@ -1,32 +1,31 @@
-"""Write a fold's result to the PostgreSQL store's tables, in the directory store's order.
+"""Write a full fold's result to the PostgreSQL store's tables, in the directory store's order.
 
-The tables are rewritten whole from the fold: with aliases (which merge artifacts), a flow's
-declared inputs (which add edges to artifacts no new event named) and external inputs (which
-come and go with their consumers), what one event changes is not local, and the fold already
-holds every row. Only the events are read incrementally (see :mod:`.fold`).
+A full build (``--full``, the first build, or one with aliases, which merge artifacts anywhere)
+rewrites every table from the fold; every other build writes only what changed
+(:func:`lineage_cli.store.postgres.state.write_delta`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
 
-from lineage_cli.attributes import document_attributes
-from lineage_cli.model import format_timestamp
-from lineage_cli.store.index import REVERSED
+from lineage_cli.store.incremental import Base, Node, merge_counts
+from lineage_cli.store.nodes import HASH_MODULUS, node_digest
 from lineage_cli.store.postgres.fold import FoldRun
+from lineage_cli.store.postgres.state import (
+    ARTIFACT_COLUMNS,
+    artifact_row,
+    attr_rows,
+    copy_rows,
+    declared_rows,
+)
 
 __all__ = ["write_fold"]
 
 _TABLES = "artifact, edge, records, flows, stale, declared, described, alias, attr"
-
-
-def _copy(cursor: Any, table: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> None:
-    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 def _record_rows(run: FoldRun) -> Iterator[tuple[Any, ...]]:
@@ -40,77 +39,78 @@ def _record_rows(run: FoldRun) -> Iterator[tuple[Any, ...]]:
             yield artifact_id, r_seq, r_number, is_current, first, orjson.dumps(r_event).decode()
 
 
-def _declared_rows(declared: dict[str, set[str]]) -> Iterator[tuple[str, str | None]]:
-    for lineage_id, sources in declared.items():
-        if not sources:  # a flow that declared it read nothing: its artifacts are generated
-            yield lineage_id, None
-        for source in sorted(sources):
-            yield lineage_id, source
-
-
-def _edge_rows(run: FoldRun, order: dict[str, int]) -> Iterator[tuple[Any, ...]]:
-    positions: dict[str, int] = {}
-    for edge in run.fold.edges:
-        target = edge["target"]
-        position = positions.get(target, 0)
-        positions[target] = position + 1
-        yield edge["source"], target, order[target], position, edge["type"], edge["description"], None
-
-
-def write_fold(cursor: Any, run: FoldRun, *, full: bool) -> None:
-    """Replace the tables' content with ``run``'s fold (``full`` reads nothing different here)."""
-    del full  # every build rewrites the tables; see the module's docstring
+def write_fold(cursor: Any, run: FoldRun) -> Base:
+    """Replace the tables' content with ``run``'s fold; return the totals an incremental build continues."""
     fold, folder = run.fold, run.folder
     nodes = fold.nodes
-    order = {aid: position for position, aid in enumerate(nodes)}  # the lineage file's order
+    edge_types = {edge["target"]: edge["type"] for edge in fold.edges}
+    rows: dict[str, Node] = {}
+    total = 0
+    current = folder.current
+    for position, (artifact_id, doc) in enumerate(nodes.items()):
+        kind = edge_types.get(artifact_id, "")
+        digest = node_digest(artifact_id, doc, kind)
+        total += digest
+        recorded = artifact_id in current
+        rows[artifact_id] = Node(
+            position if recorded else None,
+            current[artifact_id][3]["lineage_id"] if recorded else None,
+            orjson.dumps(doc),
+            digest,
+            doc["status"],
+            doc["provenance"]["timestamp"],
+            kind,
+        )
     cursor.execute(f"TRUNCATE {_TABLES}")
-    _copy(cursor, "records", "artifact_id, seq, number, is_current, first_seq, body", _record_rows(run))
-    _copy(
+    copy_rows(cursor, "records", "artifact_id, seq, number, is_current, first_seq, body", _record_rows(run))
+    copy_rows(
         cursor,
         "flows",
         "lineage_id, time, state, error, event_id",
         (
-            (lid, format_timestamp(moment), state.value, error, event_id)
+            (lid, moment.isoformat(), state.value, error, event_id)
             for lid, (moment, state, error, event_id) in folder.flows.items()
         ),
     )
-    _copy(
+    copy_rows(
         cursor,
         "stale",
-        "artifact_id, reason",
-        ((aid, orjson.dumps(reason.to_json()).decode()) for aid, reason in fold.stale.items()),
+        "artifact_id, distance, reason",
+        (
+            (aid, fold.stale_distance[aid], orjson.dumps(reason.to_json()).decode())
+            for aid, reason in fold.stale.items()
+        ),
     )
-    _copy(
+    copy_rows(cursor, "declared", "lineage_id, input", declared_rows(folder.declared_inputs))
+    copy_rows(
         cursor,
-        "declared",
-        "lineage_id, input",
-        _declared_rows(folder.declared_inputs),
+        "described",
+        "seq, body, artifact_id",
+        ((seq, body, orjson.loads(body)["artifact_id"]) for seq, body in sorted(set(run.described))),
     )
-    _copy(cursor, "described", "seq, body", sorted(set(run.described)))
-    dumps = orjson.dumps
-    _copy(cursor, "artifact", "name, doc, ord", ((aid, dumps(doc), order[aid]) for aid, doc in nodes.items()))
-    _copy(
+    copy_rows(cursor, "artifact", ARTIFACT_COLUMNS, (artifact_row(aid, node) for aid, node in rows.items()))
+    copy_rows(
         cursor,
         "edge",
         "source, target, ord, position, kind, description, metadata",
-        _edge_rows(run, order),
+        (
+            (source, aid, rows[aid].ord, position, rows[aid].edge_type, doc["transformation"], None)
+            for aid, doc in nodes.items()
+            for position, source in enumerate(doc["inputs"])
+        ),
     )
     aliases = {
         name: aid for aid, doc in nodes.items() for name in doc.get("aliases", ()) if name not in nodes
     }
-    _copy(cursor, "alias", "name, artifact", sorted(aliases.items()))
-    _copy(
-        cursor,
-        "attr",
-        "key, value, name",
-        (
-            row
-            for aid, doc in nodes.items()
-            for row in ((key, value, aid) for key, value in document_attributes(aid, doc))
-        ),
-    )
-    _copy(cursor, "attr", "key, value, name", ((REVERSED, aid[::-1], aid) for aid in nodes))
-    # An endpoint that is no artifact (a lineage file written elsewhere) is still an id.
-    cursor.execute(
-        "INSERT INTO artifact (name) SELECT DISTINCT source FROM edge ON CONFLICT (name) DO NOTHING"
+    copy_rows(cursor, "alias", "name, artifact", sorted(aliases.items()))
+    copy_rows(cursor, "attr", "key, value, name", attr_rows(nodes.items()))
+    return Base(
+        events=fold.events,
+        last_event_time=fold.last_event_time,
+        next_ord=len(current),
+        total=total % HASH_MODULUS,
+        statuses=merge_counts(fold.status_counts()),
+        artifacts=len(nodes),
+        edges=len(fold.edges),
+        has_aliases=bool(folder.described.aliases),
     )
