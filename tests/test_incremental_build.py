@@ -45,8 +45,9 @@ described = st.tuples(
 )  # fmt: skip
 streams = st.lists(st.one_of(records, flow_events, declared, described), min_size=1, max_size=25)
 # Without aliases every build after the first is incremental (aliases make a build fold every event).
+no_aliases: list[str] = []
 metadata_only = st.tuples(
-    st.just(KIND_DESCRIBED), ids, st.integers(0, 30), st.just([]),
+    st.just(KIND_DESCRIBED), ids, st.integers(0, 30), st.just(no_aliases),
     st.sampled_from([{"owner": "ann"}, {"owner": "bob"}]),
 )  # fmt: skip
 plain_streams = st.lists(st.one_of(records, flow_events, declared, metadata_only), min_size=1, max_size=30)
