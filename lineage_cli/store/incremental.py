@@ -211,16 +211,28 @@ def fold_new_events(
     loader.load_records(recorded)
     loader.load_flows(flow_ids)
     loader.load_descriptions(described_ids)
+    flows_before = {lid: (f[1], f[2]) for lid, f in folder.flows.items()}
+    declared_before = {lid: set(sources) for lid, sources in folder.declared_inputs.items()}
     folder.events = base.events
     folder.last_time = _parse_time(base.last_event_time) if base.last_event_time else None
     feed(folder, rows)
     new_events = folder.events - base.events
-    # The region: artifacts recorded again, described, or made by a flow that changed.
-    region = recorded | described_ids | state.artifacts_of_flows(sorted(flow_ids))
-    loader.load_records(region)
+    # The region: artifacts recorded again, or made by a flow whose declared inputs changed (their
+    # inputs, so staleness below them, can change). Artifacts described, or made by a flow whose
+    # state changed, get a new node but keep their inputs, so nothing below them changes.
+    inputs_changed = sorted(
+        lid for lid, sources in folder.declared_inputs.items() if declared_before.get(lid) != sources
+    )
+    state_changed = sorted(
+        lid for lid, flow in folder.flows.items() if flows_before.get(lid) != (flow[1], flow[2])
+    )
+    region = recorded | state.artifacts_of_flows(inputs_changed)
+    restated = (described_ids | state.artifacts_of_flows(state_changed)) - region
+    loader.load_records(region | restated)
     region = {a for a in region if a in folder.current}
-    loader.load_flows(folder.current[a][3]["lineage_id"] for a in region)
-    loader.load_descriptions(region)
+    restated = {a for a in restated if a in folder.current}
+    loader.load_flows(folder.current[a][3]["lineage_id"] for a in region | restated)
+    loader.load_descriptions(region | restated)
     inputs_of = folder.resolved_inputs()
     old_inputs = state.inputs(sorted(region))
     below = state.descendants(sorted(region)) - region
@@ -235,7 +247,7 @@ def fold_new_events(
     loader.load_records(p for a in checked for p in parents.get(a, ()))
     everyone = region | below
     outside_parents = {p for a in everyone for p in parents.get(a, ()) if p not in everyone}
-    stored_stale = state.stale(sorted(everyone | outside_parents))
+    stored_stale = state.stale(sorted(everyone | outside_parents | restated))
     direct: dict[str, StaleReason] = {}
     for artifact_id in everyone:
         if artifact_id in checked:
@@ -250,7 +262,7 @@ def fold_new_events(
 
     candidates = {s for a in region for s in inputs_of[a][0]}
     candidates |= {s for sources in old_inputs.values() for s in sources} | recorded
-    stored = state.nodes(sorted(everyone | candidates))
+    stored = state.nodes(sorted(everyone | candidates | restated))
     delta = Delta(base=base, new_events=new_events)
     new_base = delta.base
     statuses = dict(base.statuses)
@@ -290,7 +302,12 @@ def fold_new_events(
         )
         delta.edges[artifact_id] = node["inputs"]
         new_base.edges += len(node["inputs"]) - len(old_inputs.get(artifact_id, ()))
-    for artifact_id in below:  # only staleness can change below the region
+    for artifact_id in sorted(restated):
+        stale = artifact_id in found if artifact_id in everyone else artifact_id in stored_stale
+        node, kind = folder.node(artifact_id, stale)
+        old = stored[artifact_id]
+        put(artifact_id, node, old.ord, old.lineage_id, kind if node["inputs"] else "")
+    for artifact_id in below - restated:  # only staleness can change below the region
         old = stored[artifact_id]
         if old.status in ("stale", "fresh") and (old.status == "stale") != (artifact_id in found):
             node = orjson.loads(old.doc)
@@ -300,15 +317,14 @@ def fold_new_events(
     externals = sorted(c for c in candidates if c not in folder.current and not _recorded(stored.get(c)))
     users = state.consumers(externals)
     stamps_of = state.nodes(sorted({u for us in users.values() for u in us} - region))
+    region_users: dict[str, list[str]] = {}  # an input -> the timestamps of the region's consumers
+    for artifact_id in region:
+        stamp = (delta.nodes[artifact_id][0] if artifact_id in delta.nodes else stored[artifact_id]).stamp
+        for source in delta.edges[artifact_id]:
+            region_users.setdefault(source, []).append(stamp)
     for source in externals:
         stamps = [stamps_of[u].stamp for u in users.get(source, ()) if u not in region and u in stamps_of]
-        stamps += [
-            delta.nodes[a][0].stamp for a in region if source in delta.edges.get(a, ()) and a in delta.nodes
-        ]
-        stamps += [
-            stored[a].stamp for a in region if source in delta.edges.get(a, ()) and a not in delta.nodes
-        ]
-        first = first_stamp(stamps)
+        first = first_stamp(stamps + region_users.get(source, []))
         if first is None:
             if source in stored:
                 delta.removed.append(source)
