@@ -105,13 +105,18 @@ def test_any_split_into_incremental_builds_equals_one_full_build(
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(stream=plain_streams, cuts=st.lists(st.integers(0, 30), max_size=6))
+@given(stream=plain_streams, cuts=st.lists(st.integers(0, 30), max_size=6), more=plain_streams)
 def test_incremental_builds_without_aliases_equal_one_full_build(
-    pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory, stream: Any, cuts: list[int]
+    pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory, stream: Any, cuts: list[int], more: Any
 ) -> None:
     events = make_events(stream)
     with open_store(pg_cluster.url(pg_cluster.new_database())) as split:
         incremental = results(split, events, cuts)
+        # `lineage stale` before a build answers as after it: the last build's reasons plus the new events.
+        split.append(make_events(more))
+        unbuilt = [r.to_json() for r in split.stale()]
+        split.build()
+        assert unbuilt == [r.to_json() for r in split.stale()]
     with open_store(pg_cluster.url(pg_cluster.new_database())) as whole:
         assert results(whole, events, []) == incremental
     directory = tmp_path_factory.mktemp("store")

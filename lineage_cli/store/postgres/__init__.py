@@ -208,11 +208,13 @@ class PostgresStore(Store):
     def stale(
         self, *, as_of: datetime | None = None, skip_bad: bool = False, on_problem: OnProblem = None
     ) -> list[StaleReason]:
-        """Now: the last build's fold state plus the events since; at ``as_of``: the fold up to then."""
+        """Now: the last build's reasons, changed by the events since; at ``as_of``: the fold up to then."""
+        from lineage_cli.store.postgres.build import stale_now
         from lineage_cli.store.postgres.fold import fold_from_state, stale_list
 
         def work() -> list[StaleReason]:
             reader = self.reader()
+            name = f"{self.location} events, seq"
             with reader.cursor() as cursor:
                 if as_of is not None:
                     return stale_list(self._fold_until(cursor, as_of, skip_bad, on_problem))
@@ -221,12 +223,15 @@ class PostgresStore(Store):
                 reader.isolation_level = driver().IsolationLevel.REPEATABLE_READ  # one snapshot of all tables
                 try:
                     with reader.transaction():
+                        found = stale_now(cursor, name, skip_bad=skip_bad, on_problem=on_problem)
+                        if found is not None:
+                            return found
                         state = cursor.execute(
                             "SELECT horizon::text, events, last_event_time, graph_hash FROM build_state"
                         ).fetchone()
                         run = fold_from_state(
                             cursor,
-                            f"{self.location} events, seq",
+                            name,
                             full=False,
                             state=state,
                             horizon=None,

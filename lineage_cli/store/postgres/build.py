@@ -19,8 +19,8 @@ from lineage_cli.model import format_timestamp, utc_now
 from lineage_cli.store.atomic import write_atomic
 from lineage_cli.store.build import BuildResult, Progress, _Folder
 from lineage_cli.store.events import LogProblem
-from lineage_cli.store.incremental import Base, fold_new_events, merge_counts
-from lineage_cli.store.nodes import graph_hash
+from lineage_cli.store.incremental import Delta, fold_new_events, merge_counts
+from lineage_cli.store.nodes import StaleReason, graph_hash
 from lineage_cli.store.postgres.fold import _collector, feed, fold_from_state
 from lineage_cli.store.postgres.state import PgFoldState, read_base, write_base, write_delta
 from lineage_cli.store.postgres.view import load_document
@@ -33,31 +33,64 @@ __all__ = ["build"]
 
 _STATE = (
     "SELECT horizon::text, events, last_event_time, graph_hash, digest_sum, next_ord, statuses,"
-    " artifacts, edges, has_aliases FROM build_state WHERE id = 1 FOR UPDATE"
+    " artifacts, edges, has_aliases FROM build_state WHERE id = 1"
 )
 
 
-def _incremental(
-    cursor: Any, name: str, state: tuple[Any, ...], horizon: str, skip_bad: bool, report: Any
-) -> tuple[Base, int] | None:
-    """Apply the events since the last horizon in place; ``None`` when a full fold is needed."""
+def _delta(
+    cursor: Any, name: str, state: tuple[Any, ...], horizon: str | None, skip_bad: bool, report: Any
+) -> Delta | None:
+    """What the events since the last horizon change (below ``horizon``, or every one visible now)."""
     base = read_base(state)
     if base is None:
         return None
-    cursor.execute(
-        "SELECT seq, body FROM events WHERE tx >= %s::xid8 AND tx < %s::xid8 ORDER BY tx, seq",
-        (state[0], horizon),
-    )
+    if horizon is None:
+        cursor.execute("SELECT seq, body FROM events WHERE tx >= %s::xid8 ORDER BY tx, seq", (state[0],))
+    else:
+        cursor.execute(
+            "SELECT seq, body FROM events WHERE tx >= %s::xid8 AND tx < %s::xid8 ORDER BY tx, seq",
+            (state[0], horizon),
+        )
     rows = cursor.fetchall()
 
     def fold(folder: _Folder, new: list[tuple[int, str]]) -> None:
         feed(folder, new, name, skip_bad=skip_bad, report=report)
 
-    delta = fold_new_events(PgFoldState(cursor), base, rows, fold)
+    return fold_new_events(PgFoldState(cursor), base, rows, fold)
+
+
+def stale_now(
+    cursor: Any, name: str, *, skip_bad: bool, on_problem: Callable[[LogProblem], None] | None
+) -> list[StaleReason] | None:
+    """The stale artifacts now: the last build's, changed by the events since (read-only).
+
+    ``None`` when only a full fold can tell (a store with aliases, or built by an older version).
+    """
+    _, report = _collector(on_problem)
+    state = cursor.execute(_STATE).fetchone()
+    delta = _delta(cursor, name, state, None, skip_bad, report)
     if delta is None:
         return None
-    write_delta(cursor, delta)
-    return delta.base, delta.new_events
+    reasons = {
+        aid: StaleReason.from_json(orjson.loads(reason))
+        for aid, reason in cursor.execute(
+            "SELECT s.artifact_id, s.reason FROM stale s JOIN artifact a ON a.name = s.artifact_id"
+            " WHERE a.status = 'stale'"
+        )
+    }
+    now_stale = {aid for aid, (node, _) in delta.nodes.items() if node.status == "stale"}
+    for aid in delta.nodes:
+        if aid not in now_stale:
+            reasons.pop(aid, None)
+    missing = [aid for aid in now_stale if aid not in reasons and aid not in delta.stale]
+    for aid, (_, reason) in PgFoldState(cursor).stale(missing).items():
+        reasons[aid] = reason
+    for aid, found in delta.stale.items():
+        if found is None:
+            reasons.pop(aid, None)
+        elif aid in reasons or aid in now_stale:
+            reasons[aid] = found[1]
+    return [reasons[aid] for aid in sorted(reasons)]
 
 
 def build(
@@ -75,12 +108,12 @@ def build(
         connection = store.primary()
         name = f"{store.location} events, seq"
         with connection.transaction(), connection.cursor() as cursor:
-            state = cursor.execute(_STATE).fetchone()
+            state = cursor.execute(_STATE + " FOR UPDATE").fetchone()
             # Every transaction below xmin has finished: its events are all visible, or never will be.
             horizon = cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").fetchone()[0]
             problems, report = _collector(on_problem)
-            done = None if full else _incremental(cursor, name, state, horizon, skip_bad, report)
-            if done is None:
+            delta = None if full else _delta(cursor, name, state, horizon, skip_bad, report)
+            if delta is None:
                 problems, report = _collector(on_problem)
                 run = fold_from_state(
                     cursor,
@@ -95,7 +128,8 @@ def build(
                 problems = run.fold.problems
                 base = write_fold(cursor, run)
             else:
-                base = done[0]
+                write_delta(cursor, delta)
+                base = delta.base
             built_at = utc_now()
             digest = graph_hash(base.total)
             snapshot = None

@@ -96,7 +96,7 @@ class PgFoldState:
     def descendants(self, ids: Collection[str]) -> set[str]:
         """One recursive query; ``UNION`` drops rows already found, so a cycle ends it."""
         rows = self._rows(
-            "WITH RECURSIVE d(name) AS (SELECT unnest(%s::text[]) COLLATE \"C\" UNION"
+            'WITH RECURSIVE d(name) AS (SELECT unnest(%s::text[]) COLLATE "C" UNION'
             " SELECT e.target FROM edge e JOIN d ON e.source = d.name) SELECT name FROM d",
             ids,
         )
