@@ -518,6 +518,18 @@ def fold_log(
     >>> fold.stale["clean"].from_version, fold.stale["clean"].to_version
     ('1', '2')
     """
+    return _fold(paths, until, skip_bad, on_problem, progress, data)[1]
+
+
+def _fold(
+    paths: StorePaths,
+    until: datetime | None,
+    skip_bad: bool,
+    on_problem: Callable[[LogProblem], None] | None,
+    progress: Progress | None,
+    data: bytes | None,
+) -> tuple[_Folder, Fold]:
+    """:func:`fold_log`, with the folder (the fold's state, which a build keeps)."""
     raw = read_log(paths) if data is None else data
     log_bytes = raw.rfind(b"\n") + 1  # a torn tail is not folded yet; a later build re-reads it
     problems: list[LogProblem] = []
@@ -543,7 +555,7 @@ def fold_log(
                 report(LogProblem(name, number, problem + "; skipped"))
             if progress and number % PROGRESS_EVERY == 0:
                 progress("folding events", number)
-        return folder.finish(problems, log_bytes, progress)
+        return folder, folder.finish(problems, log_bytes, progress)
 
 
 def digest_total(fold: Fold) -> int:
@@ -635,13 +647,16 @@ def build_store(
     paths: StorePaths,
     *,
     output: str | os.PathLike[str] | None = None,
+    full: bool = False,
     skip_bad: bool = False,
     on_problem: Callable[[LogProblem], None] | None = None,
     progress: Progress | None = None,
 ) -> BuildResult:
     """Fold the log, write the lineage file atomically, and record a snapshot if the graph changed.
 
-    ``output`` defaults to the store's ``lineage.json``.
+    ``output`` defaults to the store's ``lineage.json``. Only the log's new bytes are folded
+    into the stored state (:mod:`lineage_cli.store.local.state`) unless ``full``, or unless the
+    state cannot be used.
 
     Examples
     --------
@@ -655,18 +670,29 @@ def build_store(
     >>> build_store(store).snapshot is None   # nothing changed: no new snapshot
     True
     """
+    from lineage_cli.store.local.state import apply_new_bytes, save_full
     from lineage_cli.store.snapshots import log_tail_hash, record_snapshot
 
     require_log(paths)
     with gc_paused():  # the whole build: enabling it between steps would trigger full collections
-        log = read_log(paths)
-        fold = fold_log(paths, skip_bad=skip_bad, on_problem=on_problem, progress=progress, data=log)
-        log_tail = log_tail_hash(log, fold.log_bytes)
-        del log  # the raw log is as big as the file about to be encoded: free it first
+        applied = None if full else apply_new_bytes(paths, skip_bad=skip_bad)
+        if applied is not None:  # only the new bytes of the log, applied to the stored state
+            fold, base, log_tail = applied[0], applied[1], applied[2]
+            total = base.total
+        else:
+            log = read_log(paths)
+            folder, fold = _fold(paths, None, skip_bad, on_problem, progress, log)
+            log_tail = log_tail_hash(log, fold.log_bytes)
+            lines = log.count(b"\n", 0, fold.log_bytes)
+            del log  # the raw log is as big as the file about to be encoded: free it first
+            saved = save_full(paths, folder, fold, log_lines=lines, log_tail=log_tail)
+            total = saved.total if saved is not None else digest_total(fold)
+            del folder
         built_at = utc_now()
         if progress and fold.events >= PROGRESS_EVERY:
             progress("writing the lineage file", fold.events)
-        data, digest = encode_document(fold, built_at)
+        data = orjson.dumps(fold.document(built_at), option=orjson.OPT_INDENT_2) + b"\n"
+        digest = graph_hash(total)
         target = Path(output) if output is not None else paths.graph
         write_atomic(target, data)
         if target == paths.graph:

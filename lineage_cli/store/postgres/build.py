@@ -19,12 +19,12 @@ from lineage_cli.model import format_timestamp, utc_now
 from lineage_cli.store.atomic import write_atomic
 from lineage_cli.store.build import BuildResult, Progress, _Folder
 from lineage_cli.store.events import LogProblem
-from lineage_cli.store.incremental import Delta, fold_new_events, merge_counts
+from lineage_cli.store.incremental import Base, Delta, fold_new_events, merge_counts
 from lineage_cli.store.nodes import StaleReason, graph_hash
 from lineage_cli.store.postgres.fold import _collector, feed, fold_from_state
-from lineage_cli.store.postgres.state import PgFoldState, read_base, write_base, write_delta
 from lineage_cli.store.postgres.view import load_document
 from lineage_cli.store.postgres.write import write_fold
+from lineage_cli.store.sqlstate import SqlFoldState, read_base, write_delta
 
 if TYPE_CHECKING:
     from lineage_cli.store.postgres import PostgresStore
@@ -56,7 +56,7 @@ def _delta(
     def fold(folder: _Folder, new: list[tuple[int, str]]) -> None:
         feed(folder, new, name, skip_bad=skip_bad, report=report)
 
-    return fold_new_events(PgFoldState(cursor), base, rows, fold)
+    return fold_new_events(SqlFoldState(cursor), base, rows, fold)
 
 
 def stale_now(
@@ -83,7 +83,7 @@ def stale_now(
         if aid not in now_stale:
             reasons.pop(aid, None)
     missing = [aid for aid in now_stale if aid not in reasons and aid not in delta.stale]
-    for aid, (_, reason) in PgFoldState(cursor).stale(missing).items():
+    for aid, (_, reason) in SqlFoldState(cursor).stale(missing).items():
         reasons[aid] = reason
     for aid, found in delta.stale.items():
         if found is None:
@@ -91,6 +91,26 @@ def stale_now(
         elif aid in reasons or aid in now_stale:
             reasons[aid] = found[1]
     return [reasons[aid] for aid in sorted(reasons)]
+
+
+def _write_base(cursor: Any, horizon: str, base: Base, graph_hash: str) -> None:
+    """Record what this build left (totals, counters, horizon)."""
+    cursor.execute(
+        "UPDATE build_state SET horizon = %s::xid8, events = %s, last_event_time = %s, graph_hash = %s,"
+        " digest_sum = %s, next_ord = %s, statuses = %s, artifacts = %s, edges = %s, has_aliases = %s",
+        (
+            horizon,
+            base.events,
+            base.last_event_time,
+            graph_hash,
+            f"{base.total:x}",
+            base.next_ord,
+            orjson.dumps(base.statuses).decode(),
+            base.artifacts,
+            base.edges,
+            base.has_aliases,
+        ),
+    )
 
 
 def build(
@@ -150,7 +170,7 @@ def build(
                 cursor.execute(
                     "INSERT INTO builds VALUES (%s, %s)", (number, orjson.dumps(snapshot).decode())
                 )
-            write_base(cursor, horizon, base, digest)
+            _write_base(cursor, horizon, base, digest)
             data = None
             if output is not None:
                 data = orjson.dumps(
