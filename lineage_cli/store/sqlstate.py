@@ -138,13 +138,18 @@ class SqlFoldState:
         return {row[0] for row in self._rows("SELECT name FROM artifact WHERE lineage_id @IN", lineage_ids)}
 
     def descendants(self, ids: Collection[str]) -> set[str]:
-        """One recursive query; ``UNION`` drops rows already found, so a cycle ends it."""
-        rows = self._rows(
-            "WITH RECURSIVE d(name) AS (@KEYS UNION"
-            " SELECT e.target FROM edge e JOIN d ON e.source = d.name) SELECT name FROM d",
-            ids,
-        )
-        return {row[0] for row in rows}
+        """Breadth first, one indexed query per level (``source`` probes), each artifact once.
+
+        One recursive query was slower here: PostgreSQL plans its recursive term as a hash join
+        over every edge, while the new events' artifacts usually have few descendants or none.
+        """
+        found = set(ids)
+        level = sorted(found)
+        while level:
+            children = {c for cs in self.consumers(level).values() for c in cs}
+            level = sorted(children - found)
+            found.update(level)
+        return found
 
     def inputs(self, ids: Collection[str]) -> dict[str, list[str]]:
         """Stored input edges, in position order."""
