@@ -80,7 +80,14 @@ def results(store: Store, events: list[dict[str, Any]], cuts: list[int]) -> tupl
         store.append(events[start:cut])
         hashes.append(store.build().graph_hash)
         start = max(start, cut)
-    document = store.open_graph().to_document()
+    graph = store.open_graph()
+    view = store.open_view()  # the query index (patched in place by an incremental build) agrees
+    assert sorted(view.artifact_ids()) == sorted(graph.artifact_ids())
+    for aid in graph.artifact_ids():
+        assert tuple(view.parents(aid)) == tuple(graph.parents(aid))
+        assert tuple(view.children(aid)) == tuple(graph.children(aid))
+        assert view.node(aid) == graph.node(aid)
+    document = graph.to_document()
     nodes = list(document["nodes"].items())  # in order: the lineage file's order must not depend on the split
     stale = [r.to_json() for r in store.stale()]
     return hashes[-1], nodes, document["edges"], stale, store.build().statuses

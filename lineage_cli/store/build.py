@@ -643,6 +643,16 @@ def _index_store(paths: StorePaths, fold: Fold, built_at: datetime, progress: Pr
         build_index_rows(paths, artifacts, edges, fingerprint=graph_fingerprint(paths.graph), aliases=aliases)
 
 
+def _fingerprint(paths: StorePaths) -> str | None:
+    """The fingerprint of the store's ``lineage.json`` (``None``: there is none)."""
+    from lineage_cli.store.index import graph_fingerprint
+
+    try:
+        return graph_fingerprint(paths.graph)
+    except OSError:
+        return None
+
+
 def build_store(
     paths: StorePaths,
     *,
@@ -670,14 +680,14 @@ def build_store(
     >>> build_store(store).snapshot is None   # nothing changed: no new snapshot
     True
     """
-    from lineage_cli.store.local.state import apply_new_bytes, save_full
+    from lineage_cli.store.local.state import apply_new_bytes, save_full, update_index
     from lineage_cli.store.snapshots import log_tail_hash, record_snapshot
 
     require_log(paths)
     with gc_paused():  # the whole build: enabling it between steps would trigger full collections
         applied = None if full else apply_new_bytes(paths, skip_bad=skip_bad)
         if applied is not None:  # only the new bytes of the log, applied to the stored state
-            fold, base, log_tail = applied[0], applied[1], applied[2]
+            fold, base, log_tail, delta = applied
             total = base.total
         else:
             log = read_log(paths)
@@ -694,9 +704,15 @@ def build_store(
         data = orjson.dumps(fold.document(built_at), option=orjson.OPT_INDENT_2) + b"\n"
         digest = graph_hash(total)
         target = Path(output) if output is not None else paths.graph
+        previous = _fingerprint(paths)
         write_atomic(target, data)
+        if applied is not None and target != paths.graph:
+            # The state moved on but lineage.json did not: the index can no longer be patched.
+            with contextlib.suppress(OSError):
+                paths.index.unlink(missing_ok=True)
         if target == paths.graph:
-            _index_store(paths, fold, built_at, progress)
+            if applied is None or not update_index(paths, previous, delta):
+                _index_store(paths, fold, built_at, progress)
             from lineage_cli.store.freshness import mark_built
 
             mark_built(paths, fold.log_bytes, fold.events, built_at)

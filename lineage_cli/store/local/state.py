@@ -23,14 +23,14 @@ import orjson
 
 from lineage_cli.errors import LineageFileError
 from lineage_cli.store.events import parse_events
-from lineage_cli.store.incremental import Base, fold_new_events
+from lineage_cli.store.incremental import Base, Delta, fold_new_events
 from lineage_cli.store.layout import StorePaths
 from lineage_cli.store.sqlstate import SQLITE, SqlFoldState, read_base, write_delta, write_full
 
 if TYPE_CHECKING:
     from lineage_cli.store.build import Fold, _Folder
 
-__all__ = ["STATE_NAME", "apply_new_bytes", "save_full"]
+__all__ = ["STATE_NAME", "apply_new_bytes", "save_full", "update_index"]
 
 STATE_NAME: Final = "state.sqlite"
 _FORMAT: Final = "1"
@@ -163,11 +163,11 @@ def _document(cursor: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return nodes, edges
 
 
-def apply_new_bytes(paths: StorePaths, *, skip_bad: bool) -> tuple[Fold, Base, str, int, int] | None:
+def apply_new_bytes(paths: StorePaths, *, skip_bad: bool) -> tuple[Fold, Base, str, Delta] | None:
     """Fold only the log bytes past the stored offset into the state; ``None``: fold the whole log.
 
     Returns the fold to write (nodes and edges read back from the state), the totals, the hash
-    of the log's tail at the new offset, the new offset and how many events were new.
+    of the log's tail at the new offset, and what changed.
     """
     from lineage_cli.store.build import Fold
     from lineage_cli.store.snapshots import TAIL_BYTES, log_tail_hash
@@ -258,4 +258,29 @@ def apply_new_bytes(paths: StorePaths, *, skip_bad: bool) -> tuple[Fold, Base, s
         log_bytes=start + end,
         last_event_time=delta.base.last_event_time,
     )
-    return fold, delta.base, tail, start + end, delta.new_events
+    return fold, delta.base, tail, delta
+
+
+def update_index(paths: StorePaths, previous: str | None, delta: Delta) -> bool:
+    """Apply ``delta`` to the query index in place (``False``: it must be rebuilt)."""
+    from lineage_cli.store.index import graph_fingerprint, update_index_rows
+
+    if previous is None:
+        return False
+    edges = {
+        target: [(source, delta.nodes[target][0].edge_type, delta.nodes[target][1]["transformation"])
+                 for source in sources]
+        for target, sources in delta.edges.items()
+        if target in delta.nodes
+    }  # fmt: skip
+    try:
+        return update_index_rows(
+            paths,
+            previous=previous,
+            fingerprint=graph_fingerprint(paths.graph),
+            artifacts={aid: doc for aid, (_, doc) in delta.nodes.items()},
+            removed=delta.removed,
+            edges=edges,
+        )
+    except OSError:
+        return False
