@@ -680,14 +680,14 @@ def build_store(
     >>> build_store(store).snapshot is None   # nothing changed: no new snapshot
     True
     """
-    from lineage_cli.store.local.state import apply_new_bytes, save_full, update_index
+    from lineage_cli.store.local.state import apply_new_bytes, mark_graph, save_full, update_index
     from lineage_cli.store.snapshots import log_tail_hash, record_snapshot
 
     require_log(paths)
     with gc_paused():  # the whole build: enabling it between steps would trigger full collections
         applied = None if full else apply_new_bytes(paths, skip_bad=skip_bad)
         if applied is not None:  # only the new bytes of the log, applied to the stored state
-            fold, base, log_tail, delta = applied
+            fold, base, log_tail, delta, described = applied
             total = base.total
         else:
             log = read_log(paths)
@@ -706,13 +706,10 @@ def build_store(
         target = Path(output) if output is not None else paths.graph
         previous = _fingerprint(paths)
         write_atomic(target, data)
-        if applied is not None and target != paths.graph:
-            # The state moved on but lineage.json did not: the index can no longer be patched.
-            with contextlib.suppress(OSError):
-                paths.index.unlink(missing_ok=True)
         if target == paths.graph:
-            if applied is None or not update_index(paths, previous, delta):
+            if applied is None or described != previous or not update_index(paths, previous, delta):
                 _index_store(paths, fold, built_at, progress)
+            mark_graph(paths, _fingerprint(paths))
             from lineage_cli.store.freshness import mark_built
 
             mark_built(paths, fold.log_bytes, fold.events, built_at)

@@ -30,7 +30,7 @@ from lineage_cli.store.sqlstate import SQLITE, SqlFoldState, read_base, write_de
 if TYPE_CHECKING:
     from lineage_cli.store.build import Fold, _Folder
 
-__all__ = ["STATE_NAME", "apply_new_bytes", "save_full", "update_index"]
+__all__ = ["STATE_NAME", "apply_new_bytes", "mark_graph", "save_full", "update_index"]
 
 STATE_NAME: Final = "state.sqlite"
 _FORMAT: Final = "1"
@@ -127,6 +127,7 @@ def _write_meta(
         "log_lines": str(log_lines),
         "log_tail": log_tail,
         "duplicates": str(duplicates),
+        "graph": "",  # the lineage.json this state describes: none until the build writes it
         "base": orjson.dumps(
             [None, base.events, base.last_event_time, None, f"{base.total:x}", base.next_ord,
              orjson.dumps(base.statuses).decode(), base.artifacts, base.edges, base.has_aliases]
@@ -163,11 +164,12 @@ def _document(cursor: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return nodes, edges
 
 
-def apply_new_bytes(paths: StorePaths, *, skip_bad: bool) -> tuple[Fold, Base, str, Delta] | None:
+def apply_new_bytes(paths: StorePaths, *, skip_bad: bool) -> tuple[Fold, Base, str, Delta, str | None] | None:
     """Fold only the log bytes past the stored offset into the state; ``None``: fold the whole log.
 
     Returns the fold to write (nodes and edges read back from the state), the totals, the hash
-    of the log's tail at the new offset, and what changed.
+    of the log's tail at the new offset, what changed, and the fingerprint of the
+    ``lineage.json`` the state described before (``None``: unknown; see :func:`mark_graph`).
     """
     from lineage_cli.store.build import Fold
     from lineage_cli.store.snapshots import TAIL_BYTES, log_tail_hash
@@ -258,7 +260,7 @@ def apply_new_bytes(paths: StorePaths, *, skip_bad: bool) -> tuple[Fold, Base, s
         log_bytes=start + end,
         last_event_time=delta.base.last_event_time,
     )
-    return fold, delta.base, tail, delta
+    return fold, delta.base, tail, delta, meta.get("graph") or None
 
 
 def update_index(paths: StorePaths, previous: str | None, delta: Delta) -> bool:
@@ -284,3 +286,20 @@ def update_index(paths: StorePaths, previous: str | None, delta: Delta) -> bool:
         )
     except OSError:
         return False
+
+
+def mark_graph(paths: StorePaths, fingerprint: str | None) -> None:
+    """Record that the state describes the ``lineage.json`` with this fingerprint (best effort).
+
+    The query index is patched in place only when the state, the index and ``lineage.json``
+    all describe the same build (a build written elsewhere with ``--output`` moves the state on).
+    """
+    if fingerprint is None:
+        return
+    with contextlib.suppress(sqlite3.Error, OSError):
+        connection = _connect(paths, create=False)
+        if connection is not None:
+            try:
+                connection.execute("INSERT OR REPLACE INTO meta VALUES ('graph', ?)", (fingerprint,))
+            finally:
+                connection.close()
