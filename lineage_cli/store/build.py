@@ -28,10 +28,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 from bisect import bisect_right
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -61,6 +59,15 @@ from lineage_cli.store.events import (
     parse_events,
 )
 from lineage_cli.store.layout import StorePaths
+from lineage_cli.store.nodes import (
+    LIFECYCLE,
+    StaleReason,
+    external_node,
+    graph_hash,
+    node_digest,
+    node_document,
+    spread_stale,
+)
 
 __all__ = [
     "LIFECYCLE",
@@ -70,14 +77,12 @@ __all__ = [
     "Progress",
     "StaleReason",
     "build_store",
+    "digest_total",
     "fold_log",
     "graph_hash",
     "read_log",
     "require_log",
 ]
-
-LIFECYCLE: Final = "lifecycleStateChange"
-"""The metadata key saying what a record did to its dataset (``CREATE``, ``OVERWRITE``, ``DROP``...)."""
 
 PROGRESS_EVERY: Final = 100_000
 """The progress callback is called once per this many events (so small logs stay quiet)."""
@@ -121,37 +126,6 @@ def _with_declared_inputs(artifact_id: str, own: list[str], declared: set[str]) 
     return sorted(every), kind.value
 
 
-@dataclass(frozen=True, slots=True)
-class StaleReason:
-    """Why an artifact is stale: the chain from the upstream artifact that changed down to it.
-
-    ``chain`` runs upstream to downstream: ``chain[0]`` is the artifact that was re-produced
-    (``changed``), ``chain[-1]`` the stale artifact. ``from_version`` is the version of
-    ``changed`` that ``chain[1]`` was built from (``None`` when ``changed`` had no record
-    then), ``to_version`` its version now.
-    """
-
-    artifact: str
-    changed: str
-    from_version: str | None
-    to_version: str
-    changed_at: str
-    built_at: str
-    chain: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON shape documented in the README (``lineage stale --json``)."""
-        return {
-            "artifact": self.artifact,
-            "changed": self.changed,
-            "from_version": self.from_version,
-            "to_version": self.to_version,
-            "changed_at": self.changed_at,
-            "built_at": self.built_at,
-            "chain": list(self.chain),
-        }
-
-
 @dataclass(slots=True)
 class Fold:
     """The result of folding a log: the graph document (without ``built_at``) and what was seen."""
@@ -164,6 +138,8 @@ class Fold:
     log_bytes: int
     last_event_time: str | None
     stale: dict[str, StaleReason] = field(default_factory=dict)
+    stale_distance: dict[str, int] = field(default_factory=dict)
+    """How many hops each stale artifact is from the one its change made stale directly."""
     flows: dict[str, tuple[datetime, ArtifactStatus, str | None, str]] = field(default_factory=dict)
     """Each flow's state and when it was reached (started, completed or failed), with its error
     and the id of the event that set it (ties on time are broken by it)."""
@@ -392,154 +368,90 @@ class _Folder:
             self._resolved = resolved
         return resolved
 
-    def stale(self) -> dict[str, StaleReason]:
-        """Stale artifacts with their reason chains, in one O(V + E) multi-source BFS downstream."""
+    def direct_reason(self, artifact_id: str, inputs: list[str]) -> StaleReason | None:
+        """Why ``artifact_id`` is stale because of a parent re-produced after it, or ``None``.
+
+        The first input (in input order) re-produced after it was built, as a different version:
+        re-recording the same content (same explicit version) changes nothing downstream.
+        """
         current = self.current
-        direct: dict[str, str] = {}  # stale artifact -> the newer input that made it stale
+        built = current[artifact_id][0]
+        for source in inputs:
+            upstream = current.get(source)
+            if upstream is not None and upstream[0] > built:
+                before = self.version_at(source, built)
+                now = self.version_of(upstream)
+                if before != now:
+                    return StaleReason(
+                        artifact=artifact_id,
+                        changed=source,
+                        from_version=before,
+                        to_version=now,
+                        changed_at=format_timestamp(upstream[0]),
+                        built_at=format_timestamp(built),
+                        chain=(source, artifact_id),
+                    )
+        return None
+
+    def stale(self) -> dict[str, tuple[int, StaleReason]]:
+        """Stale artifacts with their distance from the change and their reason (:func:`spread_stale`)."""
         inputs_of = self.resolved_inputs()
-        for artifact_id, (built, _, _, _event) in current.items():
-            for source in inputs_of[artifact_id][0]:
-                upstream = current.get(source)
-                # Re-produced after this was built, as a different version: re-recording the
-                # same content (same explicit version) changes nothing downstream.
-                if (
-                    upstream is not None
-                    and upstream[0] > built
-                    and self.version_at(source, built) != self.version_of(upstream)
-                ):
-                    direct[artifact_id] = source
-                    break
+        direct: dict[str, StaleReason] = {}
+        for artifact_id in self.current:
+            reason = self.direct_reason(artifact_id, inputs_of[artifact_id][0])
+            if reason is not None:
+                direct[artifact_id] = reason
         if not direct:
             return {}
-        children: dict[str, list[str]] = {}
-        for artifact_id in current:
-            for source in inputs_of[artifact_id][0]:
-                if source in current:
-                    children.setdefault(source, []).append(artifact_id)
-        via: dict[str, str] = {}  # artifact -> the stale parent it was reached from
-        queue = deque(sorted(direct))
-        reached = set(direct)
-        while queue:
-            node = queue.popleft()
-            for child in children.get(node, ()):
-                if child not in reached:
-                    reached.add(child)
-                    via[child] = node
-                    queue.append(child)
-        reasons: dict[str, StaleReason] = {}
-        for artifact_id in sorted(reached):
-            chain = [artifact_id]
-            step = artifact_id
-            while step not in direct:
-                step = via[step]
-                chain.append(step)
-            changed = direct[step]
-            chain.append(changed)
-            chain.reverse()
-            built = current[step][0]
-            reasons[artifact_id] = StaleReason(
-                artifact=artifact_id,
-                changed=changed,
-                from_version=self.version_at(changed, built),
-                to_version=self.version_of(current[changed]),
-                changed_at=format_timestamp(current[changed][0]),
-                built_at=format_timestamp(built),
-                chain=tuple(chain),
-            )
-        return reasons
+        parents = {artifact_id: inputs for artifact_id, (inputs, _) in inputs_of.items()}
+        found = spread_stale(self.current, parents, direct, {})
+        return {artifact_id: found[artifact_id] for artifact_id in sorted(found)}
+
+    def node(self, artifact_id: str, stale: bool) -> tuple[dict[str, Any], str]:
+        """The node of a recorded artifact and the type of its input edges."""
+        record = self.current[artifact_id]
+        inputs, edge_type = self.resolved_inputs()[artifact_id]
+        described = self.described
+        node = node_document(
+            artifact_id,
+            record,
+            inputs,
+            self.flows.get(record[3]["lineage_id"]),
+            described.metadata_since(artifact_id, record[0]) if described else None,
+            stale,
+        )
+        if described:
+            names = described.aliases.aliases_of(artifact_id)
+            if names:
+                node["aliases"] = names
+        columns = record[3].get("columns")
+        if columns:
+            node["columns"] = described.renamed_columns(columns, self.renamed) if self.renamed else columns
+        return node, edge_type
 
     def finish(self, problems: list[LogProblem], log_bytes: int, progress: Progress | None = None) -> Fold:
         if progress and self.events >= PROGRESS_EVERY:
             progress("computing statuses", self.events)
         self.renamed = self.described.merge_records(self.current, self.older, _order)
-        stale = self.stale()
-        described = self.described
+        found = self.stale()
         nodes: dict[str, dict[str, Any]] = {}
         edges: list[dict[str, Any]] = []
-        flows = self.flows
-        in_progress, failed, fresh = (
-            ArtifactStatus.IN_PROGRESS,
-            ArtifactStatus.FAILED,
-            ArtifactStatus.FRESH,
-        )
-        stale_value, failed_value, progress_value, fresh_value, unknown_value = (
-            ArtifactStatus.STALE.value,
-            failed.value,
-            in_progress.value,
-            fresh.value,
-            ArtifactStatus.UNKNOWN.value,
-        )
-        dropped_value = ArtifactStatus.DROPPED.value
         add_edge = edges.append
-        inputs_of = self.resolved_inputs()
-        for artifact_id, (moment, _, count, event) in self.current.items():
-            lineage_id = event["lineage_id"]
-            metadata = {"lineage_id": lineage_id}
-            user_metadata = event.get("metadata")
-            if user_metadata:
-                metadata.update(user_metadata)  # the user's keys win
-            kind = event.get("artifact_kind")
-            if kind is not None:
-                metadata.setdefault("kind", kind)
-            if described:
-                newer = described.metadata_since(artifact_id, moment)
-                if newer:
-                    metadata.update(newer)
-            flow = flows.get(lineage_id)
-            if flow is None or flow[1] is fresh:
-                if user_metadata and user_metadata.get(LIFECYCLE) == "DROP":
-                    status = dropped_value
-                else:
-                    status = stale_value if artifact_id in stale else fresh_value
-            elif flow[1] is failed:
-                status = failed_value
-                if flow[2]:
-                    metadata.setdefault("error", flow[2])
-            elif flow[1] is in_progress:
-                status = progress_value
-            else:  # a skipped flow built nothing: whether its artifact is current is unknown
-                status = unknown_value
-            time_text = event["time"]
-            if time_text[-1] != "Z":
-                time_text = format_timestamp(moment)
-            inputs, edge_type = inputs_of[artifact_id]
-            transformation = event.get("transformation") or ""
-            version = event.get("version")
-            nodes[artifact_id] = {
-                "version": str(count) if version is None else version,
-                "status": status,
-                "provenance": {
-                    "agent": event.get("agent") or "",
-                    "workflow": event.get("workflow") or "",
-                    "stage": event.get("stage") or "",
-                    "timestamp": time_text,
-                    "tool": event.get("tool"),
-                    "environment": event.get("environment"),
-                },
-                "inputs": inputs,
-                "transformation": transformation,
-                "metadata": metadata,
-            }
-            if described:
-                names = described.aliases.aliases_of(artifact_id)
-                if names:
-                    nodes[artifact_id]["aliases"] = names
-            columns = event.get("columns")
-            if columns:
-                nodes[artifact_id]["columns"] = (
-                    described.renamed_columns(columns, self.renamed) if self.renamed else columns
+        make = self.node
+        for artifact_id in self.current:
+            node, edge_type = make(artifact_id, artifact_id in found)
+            nodes[artifact_id] = node
+            transformation = node["transformation"]
+            for source in node["inputs"]:
+                add_edge(
+                    {
+                        "source": source,
+                        "target": artifact_id,
+                        "type": edge_type,
+                        "description": transformation,
+                        "metadata": {},
+                    }
                 )
-            if inputs:
-                for source in inputs:
-                    add_edge(
-                        {
-                            "source": source,
-                            "target": artifact_id,
-                            "type": edge_type,
-                            "description": transformation,
-                            "metadata": {},
-                        }
-                    )
         _add_external(nodes)
         return Fold(
             nodes=nodes,
@@ -549,8 +461,9 @@ class _Folder:
             problems=problems,
             log_bytes=log_bytes,
             last_event_time=format_timestamp(self.last_time) if self.last_time else None,
-            stale=stale,
-            flows=flows,
+            stale={artifact_id: reason for artifact_id, (_, reason) in found.items()},
+            stale_distance={artifact_id: distance for artifact_id, (distance, _) in found.items()},
+            flows=self.flows,
         )
 
 
@@ -571,14 +484,7 @@ def _add_external(nodes: dict[str, dict[str, Any]]) -> None:
             if source not in first_seen or when < first_seen[source]:
                 first_seen[source] = when
     for source in sorted(first_seen):  # sorted: the file does not depend on the order of the log
-        nodes[source] = {
-            "version": "",
-            "status": ArtifactStatus.UNKNOWN.value,
-            "provenance": {"agent": "", "workflow": "", "stage": "", "timestamp": first_seen[source][1]},
-            "inputs": [],
-            "transformation": "",
-            "metadata": {"external": True},
-        }
+        nodes[source] = external_node(first_seen[source][1])
 
 
 def fold_log(
@@ -612,6 +518,18 @@ def fold_log(
     >>> fold.stale["clean"].from_version, fold.stale["clean"].to_version
     ('1', '2')
     """
+    return _fold(paths, until, skip_bad, on_problem, progress, data)[1]
+
+
+def _fold(
+    paths: StorePaths,
+    until: datetime | None,
+    skip_bad: bool,
+    on_problem: Callable[[LogProblem], None] | None,
+    progress: Progress | None,
+    data: bytes | None,
+) -> tuple[_Folder, Fold]:
+    """:func:`fold_log`, with the folder (the fold's state, which a build keeps)."""
     raw = read_log(paths) if data is None else data
     log_bytes = raw.rfind(b"\n") + 1  # a torn tail is not folded yet; a later build re-reads it
     problems: list[LogProblem] = []
@@ -637,18 +555,22 @@ def fold_log(
                 report(LogProblem(name, number, problem + "; skipped"))
             if progress and number % PROGRESS_EVERY == 0:
                 progress("folding events", number)
-        return folder.finish(problems, log_bytes, progress)
+        return folder, folder.finish(problems, log_bytes, progress)
 
 
-def graph_hash(nodes_and_edges: bytes | memoryview) -> str:
-    """A short, stable fingerprint of a graph's serialized nodes and edges.
+def digest_total(fold: Fold) -> int:
+    """The sum of the fold's node digests (:func:`lineage_cli.store.nodes.node_digest`).
 
     Examples
     --------
-    >>> graph_hash(b'{}')
-    'sha256:44136fa355b3678a'
+    >>> digest_total(Fold({}, [], 0, 0, [], 0, None))
+    0
     """
-    return "sha256:" + hashlib.sha256(nodes_and_edges).hexdigest()[:16]
+    edge_types = {edge["target"]: edge["type"] for edge in fold.edges}
+    total = 0
+    for artifact_id, node in fold.nodes.items():
+        total += node_digest(artifact_id, node, edge_types.get(artifact_id, ""))
+    return total
 
 
 def encode_document(fold: Fold, built_at: datetime) -> tuple[bytes, str]:
@@ -664,10 +586,7 @@ def encode_document(fold: Fold, built_at: datetime) -> tuple[bytes, str]:
     True
     """
     data = orjson.dumps(fold.document(built_at), option=orjson.OPT_INDENT_2) + b"\n"
-    # Keys come out in insertion order: version, built_at, nodes, edges. Hash from "nodes"
-    # on through a memoryview: no copy of a file that may be a gigabyte.
-    start = data.index(b'\n  "nodes"')
-    return data, graph_hash(memoryview(data)[start:])
+    return data, graph_hash(digest_total(fold))
 
 
 @dataclass(frozen=True, slots=True)
@@ -724,17 +643,30 @@ def _index_store(paths: StorePaths, fold: Fold, built_at: datetime, progress: Pr
         build_index_rows(paths, artifacts, edges, fingerprint=graph_fingerprint(paths.graph), aliases=aliases)
 
 
+def _fingerprint(paths: StorePaths) -> str | None:
+    """The fingerprint of the store's ``lineage.json`` (``None``: there is none)."""
+    from lineage_cli.store.index import graph_fingerprint
+
+    try:
+        return graph_fingerprint(paths.graph)
+    except OSError:
+        return None
+
+
 def build_store(
     paths: StorePaths,
     *,
     output: str | os.PathLike[str] | None = None,
+    full: bool = False,
     skip_bad: bool = False,
     on_problem: Callable[[LogProblem], None] | None = None,
     progress: Progress | None = None,
 ) -> BuildResult:
     """Fold the log, write the lineage file atomically, and record a snapshot if the graph changed.
 
-    ``output`` defaults to the store's ``lineage.json``.
+    ``output`` defaults to the store's ``lineage.json``. Only the log's new bytes are folded
+    into the stored state (:mod:`lineage_cli.store.local.state`) unless ``full``, or unless the
+    state cannot be used.
 
     Examples
     --------
@@ -748,22 +680,36 @@ def build_store(
     >>> build_store(store).snapshot is None   # nothing changed: no new snapshot
     True
     """
+    from lineage_cli.store.local.state import apply_new_bytes, mark_graph, save_full, update_index
     from lineage_cli.store.snapshots import log_tail_hash, record_snapshot
 
     require_log(paths)
     with gc_paused():  # the whole build: enabling it between steps would trigger full collections
-        log = read_log(paths)
-        fold = fold_log(paths, skip_bad=skip_bad, on_problem=on_problem, progress=progress, data=log)
-        log_tail = log_tail_hash(log, fold.log_bytes)
-        del log  # the raw log is as big as the file about to be encoded: free it first
+        applied = None if full else apply_new_bytes(paths, skip_bad=skip_bad)
+        if applied is not None:  # only the new bytes of the log, applied to the stored state
+            fold, base, log_tail, delta, described = applied
+            total = base.total
+        else:
+            log = read_log(paths)
+            folder, fold = _fold(paths, None, skip_bad, on_problem, progress, log)
+            log_tail = log_tail_hash(log, fold.log_bytes)
+            lines = log.count(b"\n", 0, fold.log_bytes)
+            del log  # the raw log is as big as the file about to be encoded: free it first
+            saved = save_full(paths, folder, fold, log_lines=lines, log_tail=log_tail)
+            total = saved.total if saved is not None else digest_total(fold)
+            del folder
         built_at = utc_now()
         if progress and fold.events >= PROGRESS_EVERY:
             progress("writing the lineage file", fold.events)
-        data, digest = encode_document(fold, built_at)
+        data = orjson.dumps(fold.document(built_at), option=orjson.OPT_INDENT_2) + b"\n"
+        digest = graph_hash(total)
         target = Path(output) if output is not None else paths.graph
+        previous = _fingerprint(paths)
         write_atomic(target, data)
         if target == paths.graph:
-            _index_store(paths, fold, built_at, progress)
+            if applied is None or described != previous or not update_index(paths, previous, delta):
+                _index_store(paths, fold, built_at, progress)
+            mark_graph(paths, _fingerprint(paths))
             from lineage_cli.store.freshness import mark_built
 
             mark_built(paths, fold.log_bytes, fold.events, built_at)

@@ -21,6 +21,7 @@ connection is opened, so a PostgreSQL backend is a new dialect and a new ``open`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -49,6 +50,7 @@ __all__ = [
     "build_index_rows",
     "graph_fingerprint",
     "open_index",
+    "update_index_rows",
     "write_index",
     "write_rows",
 ]
@@ -308,6 +310,101 @@ def build_index_rows(
         temp.unlink(missing_ok=True)
         raise
     return target
+
+
+def update_index_rows(
+    paths: StorePaths,
+    *,
+    previous: str,
+    fingerprint: str,
+    artifacts: dict[str, dict[str, Any]],
+    removed: Iterable[str],
+    edges: dict[str, list[tuple[str, str, str]]],
+) -> bool:
+    """Apply an incremental build's changes to the index in place; ``False``: rebuild it instead.
+
+    ``previous`` is the fingerprint of the lineage file the index must describe (the last
+    build's); ``artifacts`` the changed or new nodes, ``removed`` the ids gone, ``edges`` the new
+    input edges ``(source, type, description)`` of each artifact whose inputs were rewritten.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> update_index_rows(StorePaths(Path(tempfile.mkdtemp())), previous="x", fingerprint="y",
+    ...                   artifacts={}, removed=[], edges={})
+    False
+    """
+    if not paths.index.is_file():
+        return False
+    connection = sqlite3.connect(paths.index, isolation_level=None, timeout=60)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        meta = dict(connection.execute("SELECT name, value FROM meta").fetchall())
+        if meta.get("format") != INDEX_FORMAT or meta.get("graph") != previous:
+            connection.execute("ROLLBACK")
+            return False
+        gone = sorted({*artifacts, *removed})
+        keys = orjson.dumps(gone).decode()
+        old = dict(
+            connection.execute(
+                "SELECT name, doc FROM artifact WHERE name IN (SELECT value FROM json_each(?))", (keys,)
+            ).fetchall()
+        )
+        # The old attributes, one indexed delete each (attr is indexed by value, not by name).
+        connection.executemany(
+            "DELETE FROM attr WHERE key = ? AND value = ? AND name = ?",
+            (
+                (key, value, name)
+                for name, doc in old.items()
+                if doc is not None
+                for key, value in document_attributes(name, orjson.loads(doc))
+            ),
+        )
+        connection.executemany(
+            "DELETE FROM attr WHERE key = ? AND value = ? AND name = ?",
+            ((REVERSED, name[::-1], name) for name in removed if name in old),
+        )
+        connection.execute("DELETE FROM artifact WHERE name IN (SELECT value FROM json_each(?))", (keys,))
+        connection.executemany(
+            "INSERT INTO artifact VALUES (?, ?)",
+            ((aid, orjson.dumps(doc)) for aid, doc in sorted(artifacts.items())),
+        )
+        connection.executemany(
+            "INSERT INTO attr VALUES (?, ?, ?)",
+            (
+                (key, value, aid)
+                for aid, doc in sorted(artifacts.items())
+                for key, value in document_attributes(aid, doc)
+            ),
+        )
+        connection.executemany(
+            "INSERT INTO attr VALUES (?, ?, ?)",
+            ((REVERSED, aid[::-1], aid) for aid in sorted(artifacts) if aid not in old),
+        )
+        targets = orjson.dumps(sorted(edges)).decode()
+        connection.execute("DELETE FROM edge WHERE target IN (SELECT value FROM json_each(?))", (targets,))
+        position = int(
+            meta.get("next_edge")
+            or connection.execute("SELECT coalesce(max(position), -1) + 1 FROM edge").fetchone()[0]
+        )
+        rows = []
+        for target in sorted(edges):
+            for source, kind, description in edges[target]:
+                rows.append((source, target, position, kind, description, None))
+                position += 1
+        connection.executemany("INSERT INTO edge VALUES (?, ?, ?, ?, ?, ?)", rows)
+        connection.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            (("graph", fingerprint), ("next_edge", str(position))),
+        )
+        connection.execute("COMMIT")
+        return True
+    except sqlite3.Error:
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
+        return False
+    finally:
+        connection.close()
 
 
 def open_index(paths: StorePaths) -> SqlIndex | None:

@@ -82,11 +82,11 @@ class LocalStore(Store):
         on_problem: OnProblem = None,
         progress: Progress | None = None,
     ) -> BuildResult:
-        """Fold the log into ``lineage.json`` (``full`` changes nothing: every build reads the whole log)."""
+        """Fold the log's new bytes into ``lineage.json`` (every event with ``full``)."""
         from lineage_cli.store.build import build_store
 
         return build_store(
-            self.paths, output=output, skip_bad=skip_bad, on_problem=on_problem, progress=progress
+            self.paths, output=output, full=full, skip_bad=skip_bad, on_problem=on_problem, progress=progress
         )
 
     def open_view(self, as_of: datetime | None = None, *, on_pending: OnPending = None) -> GraphView:

@@ -222,14 +222,39 @@ class PostgresStore(Store):
     def stale(
         self, *, as_of: datetime | None = None, skip_bad: bool = False, on_problem: OnProblem = None
     ) -> list[StaleReason]:
-        """Now: the last build's fold state plus the events since; at ``as_of``: the fold up to then."""
-        from lineage_cli.store.postgres.fold import stale_list
+        """Now: the last build's reasons, changed by the events since; at ``as_of``: the fold up to then."""
+        from lineage_cli.store.postgres.build import stale_now
+        from lineage_cli.store.postgres.fold import fold_from_state, stale_list
 
         def work() -> list[StaleReason]:
-            if as_of is not None:
-                with self.reader().cursor() as cursor:
+            reader = self.reader()
+            name = f"{self.location} events, seq"
+            with reader.cursor() as cursor:
+                if as_of is not None:
                     return stale_list(self._fold_until(cursor, as_of, skip_bad, on_problem))
-            return stale_list(self.fold_now(skip_bad=skip_bad, on_problem=on_problem))
+                if not reader.autocommit:
+                    reader.rollback()
+                reader.isolation_level = driver().IsolationLevel.REPEATABLE_READ  # one snapshot of all tables
+                try:
+                    with reader.transaction():
+                        found = stale_now(cursor, name, skip_bad=skip_bad, on_problem=on_problem)
+                        if found is not None:
+                            return found
+                        state = cursor.execute(
+                            "SELECT horizon::text, events, last_event_time, graph_hash FROM build_state"
+                        ).fetchone()
+                        run = fold_from_state(
+                            cursor,
+                            name,
+                            full=False,
+                            state=state,
+                            horizon=None,
+                            skip_bad=skip_bad,
+                            on_problem=on_problem,
+                        )
+                finally:
+                    reader.isolation_level = None
+                return stale_list(run.fold)
 
         return list(self._run(work))
 

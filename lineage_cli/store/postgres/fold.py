@@ -1,12 +1,12 @@
 """Build on PostgreSQL: the directory store's fold (store/build.py), fed from tables instead of a file.
 
-The fold's state (each artifact's current and older records, the flows, the stale reasons)
-is kept in tables, so an incremental build seeds the fold from them and adds only the events
-committed since the last build's *transaction horizon*: every event whose writing
-transaction is below ``pg_snapshot_xmin`` of the build's snapshot has committed (or aborted),
-so a concurrent writer that commits out of order is picked up by the next build, never
-skipped. Events are folded in ``(tx, seq)`` order, so any split into incremental builds folds
-them in exactly the order one full build does.
+Events are taken by *transaction horizon*: every event whose writing transaction is below
+``pg_snapshot_xmin`` of the build's snapshot has committed (or aborted), so a concurrent writer
+that commits out of order is picked up by the next build, never skipped. Events are folded in
+``(tx, seq)`` order, so any split into builds folds them in exactly the order one full build
+does. A build normally applies them with :mod:`lineage_cli.store.incremental`; this module
+folds every event (``--full``, aliases) or, for ``lineage stale`` on a store built by an
+older version, the whole stored state plus the events since.
 """
 
 from __future__ import annotations

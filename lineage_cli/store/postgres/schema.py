@@ -90,6 +90,25 @@ MIGRATIONS: Final[dict[int, list[str]]] = {
         "CREATE INDEX events_maybe_described ON events (time)"
         " WHERE artifact_id IS NOT NULL AND strpos(body, 'artifact_described') > 0",
     ],
+    5: [
+        # An incremental build reads and writes the fold's state by key (store/incremental.py):
+        # each node's digest (the graph hash is their sum), status, timestamp, flow and edge type;
+        # the artifacts of a flow; a stale reason's distance from its change; descriptions by artifact.
+        f"""ALTER TABLE artifact ADD COLUMN lineage_id {_ID}, ADD COLUMN digest text,
+            ADD COLUMN status text, ADD COLUMN stamp text, ADD COLUMN edge_type text""",
+        "CREATE INDEX artifact_by_flow ON artifact (lineage_id) WHERE lineage_id IS NOT NULL",
+        "ALTER TABLE stale ADD COLUMN distance integer NOT NULL DEFAULT 0",
+        f"ALTER TABLE described ADD COLUMN artifact_id {_ID}",
+        "CREATE INDEX described_by_artifact ON described (artifact_id)",
+        "CREATE INDEX declared_by_flow ON declared (lineage_id)",
+        "CREATE INDEX attr_by_name ON attr (name)",
+        """ALTER TABLE build_state ADD COLUMN digest_sum text, ADD COLUMN next_ord bigint,
+            ADD COLUMN statuses text, ADD COLUMN artifacts bigint, ADD COLUMN edges bigint,
+            ADD COLUMN has_aliases boolean""",
+        # State written by an older version lacks the above: the next build folds every event.
+        "TRUNCATE artifact, edge, records, flows, stale, declared, described, alias, attr",
+        "UPDATE build_state SET horizon = '0', events = 0, last_event_time = NULL",
+    ],
 }
 """Statements that bring the schema from version ``n - 1`` to ``n``; a new version appends a key."""
 

@@ -109,7 +109,7 @@ def _prefix_range(pattern: str) -> tuple[str, str]:
 
 def load_document(cursor: Any, built_at: str) -> dict[str, Any]:
     """The current graph as a lineage document, nodes and edges in the order the fold made them."""
-    cursor.execute("SELECT name, doc FROM artifact WHERE doc IS NOT NULL ORDER BY ord")
+    cursor.execute("SELECT name, doc FROM artifact WHERE doc IS NOT NULL ORDER BY ord, name")
     nodes = {name: orjson.loads(doc) for name, doc in cursor}
     cursor.execute("SELECT source, target, kind, description FROM edge ORDER BY ord, position")
     edges = [{"source": s, "target": t, "type": k, "description": d, "metadata": {}} for s, t, k, d in cursor]
