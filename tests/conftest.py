@@ -94,7 +94,7 @@ def spool_in_a_temporary_directory(tmp_path_factory: pytest.TempPathFactory) -> 
     os.environ["LINEAGE_SPOOL"] = str(tmp_path_factory.mktemp("spool"))
     yield
     if previous is None:
-        del os.environ["LINEAGE_SPOOL"]
+        os.environ.pop("LINEAGE_SPOOL", None)  # a doctest may have removed it already
     else:
         os.environ["LINEAGE_SPOOL"] = previous
 

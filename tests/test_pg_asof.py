@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from lineage_cli import queries
+from lineage_cli import impact, queries
 from lineage_cli.cli import app
 from lineage_cli.documents import provenance_document
 from lineage_cli.errors import InputError
@@ -55,8 +55,8 @@ def answers(view: Callable[[], GraphView], name: str) -> list[Any]:
         nodes = [walked.node(a) for a in tree]
         found.append([(list(tree.items()), [None if n is None else node_to_document(n) for n in nodes])])
     found.append(provenance_document(queries.provenance(view(), resolved)))
-    impact = queries.analyze_impact(view(), resolved, None)
-    found.append((impact.affected_artifacts, impact.affected_workflows, impact.already_stale))
+    report = impact.analyze_impact(view(), resolved, None)
+    found.append((report.affected_artifacts, report.affected_workflows, report.already_stale))
     return found
 
 
