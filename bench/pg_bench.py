@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100k", help="comma-separated: 10k, 100k, 1M")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--processes", type=int, default=16)
-    parser.add_argument("--each", type=int, default=20_000, help="events per ingest writer")
+    parser.add_argument("--each", type=int, default=5_000, help="events per ingest writer")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "lineage-pg-bench")
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--prepare-only", action="store_true", help="make the cached stores and stop")
