@@ -64,7 +64,9 @@ class PgView(SqlIndex):
             f"WITH RECURSIVE r(name{', hops' if depth is not None else ''}) AS"
             f" (SELECT name{hops} FROM artifact WHERE name = %s UNION"
             f" SELECT e.{reach}{step} FROM edge e JOIN r ON e.{by} = r.name{limit})"
-            " SELECT coalesce(json_agg(DISTINCT name), '[]')::text FROM r WHERE name <> %s"
+            # UNION keeps each name once without a depth; with one, a name may come at several hops.
+            f" SELECT coalesce(json_agg({'name' if depth is None else 'DISTINCT name'}), '[]')::text"
+            " FROM r WHERE name <> %s"
         )
         params = (artifact_id, artifact_id) if depth is None else (artifact_id, depth, artifact_id)
         found: list[str] = orjson.loads(self.fetch(statement, params)[0][0])
