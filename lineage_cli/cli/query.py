@@ -277,14 +277,16 @@ def _walk_command(
     as_json: bool,
 ) -> None:
     view, (artifact,) = _open_named(graph, store, as_of, artifact)
-    tree = queries.walk_tree(view, artifact, direction, depth)
-    document = walk_document(artifact, key, depth, tree)
-    found = document[key]
-    if as_json:
-        output.print_json(document)
-    elif output.is_terminal():
+    if not as_json and output.is_terminal():
+        tree = queries.walk_tree(view, artifact, direction, depth)
+        found = walk_document(artifact, key, depth, tree)[key]
         _render_tree(view, artifact, set(tree), direction)
         output.info(f"{len(found)} {key}" + (f" within {depth} hops" if depth is not None else "") + ".")
+        return
+    # Only the ids: one recursive query on a store's index (the tree would be a lookup per artifact).
+    found = (queries.ancestors if direction == "upstream" else queries.descendants)(view, artifact, depth)
+    if as_json:
+        output.print_json(walk_document(artifact, key, depth, dict.fromkeys(found, artifact)))
     else:
         output.print_ids(found)
 

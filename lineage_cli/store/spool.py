@@ -332,8 +332,9 @@ def _parent_alive(pid: int) -> bool:
 def run_shipper(directory: Path, parent: int, url: str) -> None:
     """The shipper process: send new lines every :data:`SHIP_EVERY` s; stop when the job is gone.
 
-    After the job exits it keeps trying for :data:`EXIT_FLUSH_SECONDS`, then leaves what is
-    left for ``lineage sync``; a spool it emptied after the job exited is removed.
+    After the job exits it keeps sending while batches succeed, and keeps trying for
+    :data:`EXIT_FLUSH_SECONDS` after the last one that did, then leaves what is left for
+    ``lineage sync``; a spool it emptied after the job exited is removed.
     """
     connection: Any = None
     backoff = SHIP_EVERY
@@ -355,6 +356,8 @@ def run_shipper(directory: Path, parent: int, url: str) -> None:
                     connection = _connect(url)
                 ship_spool(connection, directory)
                 backoff = SHIP_EVERY
+                if orphaned_at is not None:
+                    orphaned_at = time.monotonic()  # still delivering: the bound is on a store that fails
             except Exception:
                 with contextlib.suppress(Exception):
                     connection.close()

@@ -52,6 +52,27 @@ class PgView(SqlIndex):
         except psycopg.Error as exc:
             raise describe(self._url, exc) from None
 
+    def closure(self, artifact_id: str, direction: str, depth: int | None) -> list[str]:
+        """:meth:`SqlIndex.closure`, the answer sent back as one JSON array.
+
+        One value instead of a row per artifact: a large answer (96,529 ids at 100k) then costs
+        one ``orjson.loads`` instead of a Python row per id, the larger part of its transfer.
+        """
+        reach, by = ("source", "target") if direction == "upstream" else ("target", "source")
+        hops, step, limit = ("", "", "") if depth is None else (", 0", ", r.hops + 1", " WHERE r.hops < %s")
+        statement = (
+            f"WITH RECURSIVE r(name{', hops' if depth is not None else ''}) AS"
+            f" (SELECT name{hops} FROM artifact WHERE name = %s UNION"
+            f" SELECT e.{reach}{step} FROM edge e JOIN r ON e.{by} = r.name{limit})"
+            # UNION keeps each name once without a depth; with one, a name may come at several hops.
+            f" SELECT coalesce(json_agg({'name' if depth is None else 'DISTINCT name'}), '[]')::text"
+            " FROM r WHERE name <> %s"
+        )
+        params = (artifact_id, artifact_id) if depth is None else (artifact_id, depth, artifact_id)
+        found: list[str] = orjson.loads(self.fetch(statement, params)[0][0])
+        self.rows_read += len(found)
+        return found
+
     # -- selectors: SQLite's GLOB and json_each have no PostgreSQL spelling -------------------
     # Each answer is a superset (a range scan on the glob's literal prefix), filtered as on SQLite.
 
