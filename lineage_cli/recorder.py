@@ -25,7 +25,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final, cast
 
 import orjson
@@ -36,18 +35,16 @@ from lineage_cli.model import TransformationType
 from lineage_cli.store.base import Store
 from lineage_cli.store.discovery import STORE_ENV, discover_store, is_database_location
 from lineage_cli.store.events import (
-    EVENT_SCHEMA_VERSION,
-    KIND_ARTIFACT,
     KIND_FLOW_COMPLETED,
     KIND_FLOW_FAILED,
     KIND_FLOW_STARTED,
     append_events,
+    artifact_event,
     new_event,
     new_id,
-    now_text,
-    write_locked,
 )
 from lineage_cli.store.layout import StorePaths
+from lineage_cli.store.local.sink import StoreSink
 from lineage_cli.store.spool import SpoolSink
 
 __all__ = [
@@ -183,62 +180,6 @@ class DataFlowRecorder:
     def clear(self) -> None:
         """Forget the kept events (subscribers stay)."""
         self._events.clear()
-
-
-class StoreSink:
-    r"""Appends each event to a store's ``events.jsonl``: one locked ``write`` per event.
-
-    The log stays open between events (opening and closing per event would cost more than
-    the write), and is reopened after a ``fork`` so that parent and child do not share one
-    lock. Each event is one line written in one call while ``flock`` is held, so many
-    processes can append to one store at once. The end of the log is checked for a torn
-    line (and a newline added) on the first write after opening and after any failed write,
-    not on every event: two system calls fewer per event.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> sink = StoreSink(tempfile.mkdtemp())
-    >>> sink(new_event(KIND_FLOW_STARTED, lineage_id="L"))
-    >>> sink.paths.events.read_bytes().count(b"\n")
-    1
-    >>> sink.close()
-    """
-
-    def __init__(self, store: str | os.PathLike[str]) -> None:
-        self.paths = StorePaths(Path(store))
-        self._fd: int | None = None
-        self._pid = 0
-        self._check_tail = True
-        self._lock = threading.Lock()
-
-    def _open(self) -> int:
-        self.paths.root.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(self.paths.events, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        self._pid = os.getpid()
-        return self._fd
-
-    def __call__(self, event: dict[str, Any]) -> None:
-        """Append one event."""
-        line = orjson.dumps(event) + b"\n"
-        with self._lock:  # flock is per open file, so threads of one process need this too
-            if self._fd is None or self._pid != os.getpid():
-                self._open()
-                self._check_tail = True
-            assert self._fd is not None
-            try:
-                write_locked(self._fd, line, check_tail=self._check_tail)
-            except OSError:
-                self._check_tail = True  # a short write may have left a torn line: repair next time
-                raise
-            self._check_tail = False
-
-    def close(self) -> None:
-        """Close the log (the next event reopens it)."""
-        with self._lock:
-            if self._fd is not None and self._pid == os.getpid():
-                os.close(self._fd)
-            self._fd = None
 
 
 class _Config:
@@ -482,100 +423,6 @@ def data_flow_context(
         _current.reset(token)
 
 
-def _check_text(name: str, value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise UsageError(f"{name} must be a string, not {type(value).__name__} ({value!r}).")
-
-
-def artifact_event(
-    artifact_id: str,
-    *,
-    kind: str | None = None,
-    inputs: Iterable[str] = (),
-    version: str | int | None = None,
-    transformation: str = "",
-    transformation_type: str | TransformationType = TransformationType.DERIVED,
-    metadata: Mapping[str, Any] | None = None,
-    lineage_id: str | None = None,
-    parent_lineage_id: str | None = None,
-    workflow: str | None = None,
-    stage: str | None = None,
-    agent: str | None = None,
-    tool: str | None = None,
-    environment: str | None = None,
-) -> dict[str, Any]:
-    """Make (and check) one ``artifact_recorded`` event: the code shared by Python and ``lineage record``.
-
-    ``version`` may be left out: the build then numbers an artifact's records 1, 2, 3...
-    A missing ``lineage_id`` gets a fresh one.
-
-    Raises
-    ------
-    UsageError
-        For an empty id, a non-string input, an unknown transformation type, or metadata
-        that is not JSON-serializable.
-
-    Examples
-    --------
-    >>> e = artifact_event("report", inputs=["a", "b", "a"], version=3, transformation_type="merged")
-    >>> (e["kind"], e["inputs"], e["version"], e["transformation_type"])
-    ('artifact_recorded', ['a', 'b'], '3', 'merged')
-    >>> artifact_event("report", transformation_type="baked")
-    Traceback (most recent call last):
-    ...
-    lineage_cli.errors.UsageError: Unknown transformation type 'baked' for artifact 'report'. ...
-    """
-    if not isinstance(artifact_id, str) or not artifact_id:
-        raise UsageError(f"An artifact id must be a non-empty string, not {artifact_id!r}.")
-    if isinstance(inputs, str):  # a lone string would otherwise become one input per character
-        inputs = [inputs]
-    unique: dict[str, None] = {}
-    for item in inputs:
-        if not isinstance(item, str) or not item:
-            raise UsageError(f"Artifact {artifact_id!r}: every input must be a non-empty id, not {item!r}.")
-        unique[item] = None
-    type_value = str(
-        transformation_type.value
-        if isinstance(transformation_type, TransformationType)
-        else transformation_type
-    )
-    if type_value not in _TRANSFORMATION_TYPES:
-        raise UsageError(
-            f"Unknown transformation type {type_value!r} for artifact {artifact_id!r}.",
-            hint="Use one of: " + ", ".join(sorted(_TRANSFORMATION_TYPES)) + ".",
-        )
-    meta = dict(metadata) if metadata else {}
-    if meta:
-        try:
-            orjson.dumps(meta)
-        except TypeError as exc:
-            raise UsageError(
-                f"Artifact {artifact_id!r}: metadata must be JSON-serializable ({exc})."
-            ) from None
-    # A dict literal, not new_event(**fields): this runs for every artifact a job records.
-    return {
-        "schema": EVENT_SCHEMA_VERSION,
-        "event_id": new_id(),
-        "kind": KIND_ARTIFACT,
-        "time": now_text(),
-        "lineage_id": lineage_id or new_id(),
-        "parent_lineage_id": parent_lineage_id,
-        "artifact_id": artifact_id,
-        "version": None if version is None else str(version),
-        "artifact_kind": _check_text("kind", kind),
-        "inputs": list(unique),
-        "transformation": str(transformation or ""),
-        "transformation_type": type_value,
-        "metadata": meta,
-        "agent": _check_text("agent", agent),
-        "workflow": _check_text("workflow", workflow),
-        "stage": _check_text("stage", stage),
-        "tool": _check_text("tool", tool),
-        "environment": _check_text("environment", environment),
-    }
-
-
 def _bookkeeping(
     artifact_id: str | os.PathLike[str],
     inputs: Iterable[str | os.PathLike[str]],
@@ -737,6 +584,7 @@ def record_to_store(
     Examples
     --------
     >>> import tempfile
+    >>> from pathlib import Path
     >>> store = StorePaths(Path(tempfile.mkdtemp()))
     >>> record_to_store(store, "report", inputs=["table"], agent="ci")["agent"]
     'ci'

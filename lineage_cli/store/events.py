@@ -6,14 +6,15 @@ import fcntl
 import itertools
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import orjson
 
-from lineage_cli.errors import LineageFileError
+from lineage_cli.errors import LineageFileError, UsageError
+from lineage_cli.model import TransformationType
 
 __all__ = [
     "EVENT_KINDS",
@@ -27,6 +28,7 @@ __all__ = [
     "KIND_RUN_INPUTS",
     "LogProblem",
     "append_events",
+    "artifact_event",
     "check_event",
     "encode_event",
     "new_event",
@@ -37,6 +39,9 @@ __all__ = [
     "read_events",
     "write_locked",
 ]
+
+TRANSFORMATION_TYPES: Final = frozenset(t.value for t in TransformationType)
+"""The values an event's ``transformation_type`` may take."""
 
 EVENT_SCHEMA_VERSION: Final = 1
 """Written as ``"schema"`` in every event; readers reject events from a newer schema."""
@@ -378,3 +383,97 @@ def parse_events(
             )
         if on_problem:
             on_problem(LogProblem(name, number, problem + "; skipped"))
+
+
+def _check_text(name: str, value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise UsageError(f"{name} must be a string, not {type(value).__name__} ({value!r}).")
+
+
+def artifact_event(
+    artifact_id: str,
+    *,
+    kind: str | None = None,
+    inputs: Iterable[str] = (),
+    version: str | int | None = None,
+    transformation: str = "",
+    transformation_type: str | TransformationType = TransformationType.DERIVED,
+    metadata: Mapping[str, Any] | None = None,
+    lineage_id: str | None = None,
+    parent_lineage_id: str | None = None,
+    workflow: str | None = None,
+    stage: str | None = None,
+    agent: str | None = None,
+    tool: str | None = None,
+    environment: str | None = None,
+) -> dict[str, Any]:
+    """Make (and check) one ``artifact_recorded`` event: the code shared by Python and ``lineage record``.
+
+    ``version`` may be left out: the build then numbers an artifact's records 1, 2, 3...
+    A missing ``lineage_id`` gets a fresh one.
+
+    Raises
+    ------
+    UsageError
+        For an empty id, a non-string input, an unknown transformation type, or metadata
+        that is not JSON-serializable.
+
+    Examples
+    --------
+    >>> e = artifact_event("report", inputs=["a", "b", "a"], version=3, transformation_type="merged")
+    >>> (e["kind"], e["inputs"], e["version"], e["transformation_type"])
+    ('artifact_recorded', ['a', 'b'], '3', 'merged')
+    >>> artifact_event("report", transformation_type="baked")
+    Traceback (most recent call last):
+    ...
+    lineage_cli.errors.UsageError: Unknown transformation type 'baked' for artifact 'report'. ...
+    """
+    if not isinstance(artifact_id, str) or not artifact_id:
+        raise UsageError(f"An artifact id must be a non-empty string, not {artifact_id!r}.")
+    if isinstance(inputs, str):  # a lone string would otherwise become one input per character
+        inputs = [inputs]
+    unique: dict[str, None] = {}
+    for item in inputs:
+        if not isinstance(item, str) or not item:
+            raise UsageError(f"Artifact {artifact_id!r}: every input must be a non-empty id, not {item!r}.")
+        unique[item] = None
+    type_value = str(
+        transformation_type.value
+        if isinstance(transformation_type, TransformationType)
+        else transformation_type
+    )
+    if type_value not in TRANSFORMATION_TYPES:
+        raise UsageError(
+            f"Unknown transformation type {type_value!r} for artifact {artifact_id!r}.",
+            hint="Use one of: " + ", ".join(sorted(TRANSFORMATION_TYPES)) + ".",
+        )
+    meta = dict(metadata) if metadata else {}
+    if meta:
+        try:
+            orjson.dumps(meta)
+        except TypeError as exc:
+            raise UsageError(
+                f"Artifact {artifact_id!r}: metadata must be JSON-serializable ({exc})."
+            ) from None
+    # A dict literal, not new_event(**fields): this runs for every artifact a job records.
+    return {
+        "schema": EVENT_SCHEMA_VERSION,
+        "event_id": new_id(),
+        "kind": KIND_ARTIFACT,
+        "time": now_text(),
+        "lineage_id": lineage_id or new_id(),
+        "parent_lineage_id": parent_lineage_id,
+        "artifact_id": artifact_id,
+        "version": None if version is None else str(version),
+        "artifact_kind": _check_text("kind", kind),
+        "inputs": list(unique),
+        "transformation": str(transformation or ""),
+        "transformation_type": type_value,
+        "metadata": meta,
+        "agent": _check_text("agent", agent),
+        "workflow": _check_text("workflow", workflow),
+        "stage": _check_text("stage", stage),
+        "tool": _check_text("tool", tool),
+        "environment": _check_text("environment", environment),
+    }

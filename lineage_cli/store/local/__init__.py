@@ -172,7 +172,7 @@ class LocalStore(Store):
 
     def sink(self) -> EventSink:
         """The recorder's locked append to ``events.jsonl``."""
-        from lineage_cli.recorder import StoreSink
+        from lineage_cli.store.local.sink import StoreSink
 
         return StoreSink(self.paths.root)
 
