@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import gc
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Protocol
@@ -39,6 +39,7 @@ __all__ = [
     "natural_id_candidates",
     "node_from_document",
     "node_to_document",
+    "require_known",
     "suggest_ids",
 ]
 
@@ -202,6 +203,30 @@ class _NodeMap(MutableMapping[str, LineageNode]):
         if not isinstance(inputs, list) or not all(type(i) is str for i in inputs):
             raise in_file(self.origin, bad_node(artifact_id, "`inputs` must be a list of artifact ids"))
         return inputs
+
+
+def require_known(view: GraphView, artifact_id: str, candidates: Callable[[], Iterable[str]]) -> str:
+    """The id ``artifact_id`` names in ``view`` (itself, or the artifact it is an alias of).
+
+    The shared body of every view's ``require``: views differ only in where close matches
+    come from (``candidates`` is called only for an unknown id).
+
+    Examples
+    --------
+    >>> g = LineageGraph.from_pairs([("raw_data", "report")])
+    >>> require_known(g, "report", g.artifact_ids)
+    'report'
+    >>> require_known(g, "raw-data", g.artifact_ids)
+    Traceback (most recent call last):
+    ...
+    lineage_cli.errors.UnknownArtifactError: Unknown artifact 'raw-data'. ...
+    """
+    if artifact_id in view:
+        return artifact_id
+    target = view.alias_of(artifact_id)
+    if target is not None:
+        return target
+    raise UnknownArtifactError(artifact_id, suggest_ids(artifact_id, candidates()))
 
 
 def group_pairs(pairs: Iterable[tuple[str, str]], into: dict[str, Any]) -> None:
@@ -565,12 +590,7 @@ class LineageGraph:
         ...
         lineage_cli.errors.UnknownArtifactError: Unknown artifact 'x'. ...
         """
-        if artifact_id in self:
-            return artifact_id
-        target = self.alias_of(artifact_id)
-        if target is not None:
-            return target
-        raise UnknownArtifactError(artifact_id, suggest_ids(artifact_id, self.artifact_ids()))
+        return require_known(self, artifact_id, self.artifact_ids)
 
     def alias_of(self, name: str) -> str | None:
         """The artifact ``name`` is an alias of (a node's ``aliases``) or the natural URI of, else ``None``.

@@ -33,8 +33,8 @@ from typing import Any, Final
 import orjson
 
 from lineage_cli.attributes import document_attributes
-from lineage_cli.errors import InputError, UnknownArtifactError
-from lineage_cli.graph import LineageGraph, gc_paused, group_pairs, suggest_ids
+from lineage_cli.errors import InputError
+from lineage_cli.graph import LineageGraph, gc_paused, group_pairs, require_known
 from lineage_cli.graphdoc import edge_from_document, in_file, natural_id_candidates, node_from_document
 from lineage_cli.model import LineageEdge, LineageNode
 from lineage_cli.store.layout import StorePaths
@@ -549,12 +549,7 @@ class SqlIndex:
         Suggestions come from ids sharing the longest prefix with it (an indexed range scan),
         so a typo costs milliseconds on a store of millions.
         """
-        if artifact_id in self:
-            return artifact_id
-        target = self.alias_of(artifact_id)
-        if target is not None:
-            return target
-        raise UnknownArtifactError(artifact_id, suggest_ids(artifact_id, self._nearby(artifact_id)))
+        return require_known(self, artifact_id, lambda: self._nearby(artifact_id))
 
     def alias_of(self, name: str) -> str | None:
         """The artifact ``name`` is an alias or the natural URI of, else ``None`` (one indexed lookup each).

@@ -22,8 +22,7 @@ from typing import Any
 
 import orjson
 
-from lineage_cli.errors import UnknownArtifactError
-from lineage_cli.graph import LineageGraph, natural_id_candidates, suggest_ids
+from lineage_cli.graph import LineageGraph, natural_id_candidates, require_known
 from lineage_cli.model import LineageEdge, LineageNode
 from lineage_cli.store.build import _Folder, _order
 from lineage_cli.store.events import LogProblem
@@ -358,12 +357,7 @@ class AsOfView:
 
     def require(self, artifact_id: str) -> str:
         """The id ``artifact_id`` names at the moment; else the error with close matches among every id."""
-        if artifact_id in self:
-            return artifact_id
-        target = self.alias_of(artifact_id)
-        if target is not None:
-            return target
-        raise UnknownArtifactError(artifact_id, suggest_ids(artifact_id, self.artifact_ids()))
+        return require_known(self, artifact_id, self.artifact_ids)
 
     def alias_of(self, name: str) -> str | None:
         """The artifact ``name`` is another name (or the natural URI) of at the moment, else ``None``."""
