@@ -277,8 +277,10 @@ def test_diff_lists_added_removed_modified_and_edges(tmp_path: Path) -> None:
 
 def test_progress_is_reported_for_large_logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import lineage_cli.store.build as build
+    import lineage_cli.store.fold as fold
 
     monkeypatch.setattr(build, "PROGRESS_EVERY", 10)
+    monkeypatch.setattr(fold, "PROGRESS_EVERY", 10)
     paths = write_store(tmp_path, [artifact(f"x{i}", 1) for i in range(25)])
     calls: list[tuple[str, int]] = []
     build.build_store(paths, progress=lambda phase, done: calls.append((phase, done)))

@@ -26,8 +26,8 @@ from typing import Any, Protocol
 import orjson
 
 from lineage_cli.model import ArtifactStatus, format_timestamp
-from lineage_cli.store.build import _Folder, _parse_time
 from lineage_cli.store.events import KIND_ARTIFACT, KIND_DESCRIBED
+from lineage_cli.store.fold import _Folder, _parse_time
 from lineage_cli.store.nodes import (
     HASH_MODULUS,
     Flow,

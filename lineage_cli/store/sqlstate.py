@@ -15,7 +15,7 @@ import orjson
 
 from lineage_cli.attributes import document_attributes
 from lineage_cli.model import ArtifactStatus
-from lineage_cli.store.build import Fold, _Folder, _parse_time
+from lineage_cli.store.fold import Fold, _Folder, _parse_time
 from lineage_cli.store.incremental import Base, Delta, Node, merge_counts
 from lineage_cli.store.index import REVERSED
 from lineage_cli.store.nodes import HASH_MODULUS, Flow, StaleReason, node_digest
