@@ -101,11 +101,14 @@ def directory_view(paths: StorePaths) -> GraphView:
     index = open_index(paths)
     if index is not None:
         return index
+    from lineage_cli.store.local import LocalStore
+
+    document = LocalStore(paths).document()  # written first if the last build left it to be
     try:
-        fingerprint = graph_fingerprint(paths.graph)
+        fingerprint = graph_fingerprint(document)
     except OSError:
         fingerprint = None  # load_graph below reports the missing file
-    graph = load_graph(paths.graph)
+    graph = load_graph(document)
     if fingerprint is not None:
         try:
             with suppress(OSError, sqlite3.Error):  # a read-only store still answers, from the file
@@ -133,4 +136,6 @@ def graph_file_path(graph_file: str | None = None, store: str | os.PathLike[str]
             "A PostgreSQL store keeps no lineage file to read.",
             hint="Write one with `lineage build --output FILE` (or `lineage export --format json`).",
         )
-    return str(resolve_store(store).graph)
+    from lineage_cli.store.local import LocalStore
+
+    return str(LocalStore(resolve_store(store)).document())

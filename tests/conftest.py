@@ -77,9 +77,14 @@ def _every_built_store_validates(request: pytest.FixtureRequest) -> Iterator[Non
     yield
     if tmp_path is None:
         return
+    from lineage_cli.store.layout import StorePaths
+    from lineage_cli.store.local import LocalStore
     from lineage_cli.validate import validate_paths
 
-    built = sorted(marker.parent / "lineage.json" for marker in tmp_path.rglob("built.json"))
+    # Through the store, which writes the file first when the build left it to be written on demand.
+    built = sorted(
+        LocalStore(StorePaths(marker.parent)).document() for marker in tmp_path.rglob("built.json")
+    )
     for report in validate_paths([path for path in built if path.exists()]):
         problems = [finding.to_dict() for finding in report.findings]
         assert report.errors == 0, f"a built store does not validate: {problems}"

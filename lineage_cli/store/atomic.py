@@ -10,7 +10,7 @@ from pathlib import Path
 
 from lineage_cli.errors import InputError
 
-__all__ = ["write_atomic"]
+__all__ = ["remove_atomic", "write_atomic"]
 
 
 def _file_mode(target: Path) -> int:
@@ -53,6 +53,34 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
         ) from None
 
 
+def remove_atomic(path: str | os.PathLike[str]) -> None:
+    """Remove ``path`` (if it exists) so that the removal survives a crash: the directory is fsynced.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "out.json"
+    >>> write_atomic(target, b"{}"); remove_atomic(target); remove_atomic(target)
+    >>> target.exists()
+    False
+    """
+    target = Path(path)
+    try:
+        target.unlink()
+    except FileNotFoundError:
+        return
+    _sync_directory(target.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    with contextlib.suppress(OSError):  # some filesystems refuse to open directories
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
 def _replace(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     mode = _file_mode(target)
@@ -68,9 +96,4 @@ def _replace(target: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-    with contextlib.suppress(OSError):  # some filesystems refuse to open directories
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    _sync_directory(target.parent)

@@ -18,8 +18,8 @@ from typing import Any
 import orjson
 
 from lineage_cli.lineagefile import gc_paused
-from lineage_cli.model import utc_now
-from lineage_cli.store.atomic import write_atomic
+from lineage_cli.model import format_timestamp, utc_now
+from lineage_cli.store.atomic import remove_atomic, write_atomic
 from lineage_cli.store.events import LogProblem
 from lineage_cli.store.fold import (
     LIFECYCLE,
@@ -38,6 +38,7 @@ from lineage_cli.store.fold import (
     require_log,
 )
 from lineage_cli.store.layout import StorePaths
+from lineage_cli.store.local.state import Applied
 
 __all__ = [
     "LIFECYCLE",
@@ -104,39 +105,89 @@ class BuildResult:
         }
 
 
-def _index_store(paths: StorePaths, fold: Fold, built_at: datetime, progress: Progress | None) -> None:
-    """Write the query index for the lineage file just written (see README, "Performance").
+def _index_store(
+    paths: StorePaths, nodes: dict[str, dict[str, Any]], edges: list[dict[str, Any]], token: str
+) -> None:
+    """Write the query index for this build, which then carries ``token`` (see README, "Performance").
 
-    The rows come straight from the fold (the same nodes and edges, in the same order, as
-    reading the file back would give), so nothing is parsed or decoded again. A store where
-    the index cannot be written still built fine: the next query answers from the file and
-    tries again.
+    The rows come straight from the fold or the state (the same nodes and edges, in the same
+    order, as reading the file back would give), so nothing is parsed or decoded again. A store
+    where the index cannot be written still built fine: the next query answers from the file
+    and tries again.
     """
     import sqlite3
 
-    from lineage_cli.store.index import build_index_rows, graph_fingerprint
+    from lineage_cli.store.index import build_index_rows
 
-    if progress and fold.events >= PROGRESS_EVERY:
-        progress("writing the query index", fold.events)
-    artifacts = fold.nodes.items()
     # Every fold edge is explicit with empty metadata, so no implicit edges follow them.
-    edges = (
+    rows = (
         (edge["source"], edge["target"], position, edge["type"], edge["description"], None)
-        for position, edge in enumerate(fold.edges)
+        for position, edge in enumerate(edges)
     )
-    aliases = ((name, aid) for aid, node in fold.nodes.items() for name in node.get("aliases", ()))
+    aliases = ((name, aid) for aid, node in nodes.items() for name in node.get("aliases", ()))
     with contextlib.suppress(OSError, sqlite3.Error):
-        build_index_rows(paths, artifacts, edges, fingerprint=graph_fingerprint(paths.graph), aliases=aliases)
+        build_index_rows(paths, nodes.items(), rows, fingerprint=token, aliases=aliases)
 
 
-def _fingerprint(paths: StorePaths) -> str | None:
-    """The fingerprint of the store's ``lineage.json`` (``None``: there is none)."""
-    from lineage_cli.store.index import graph_fingerprint
+@dataclass(slots=True)
+class _Finisher:
+    """What a build leaves beside the state: ``lineage.json`` (or not), ``--output FILE``, the index.
 
-    try:
-        return graph_fingerprint(paths.graph)
-    except OSError:
-        return None
+    Called inside the state's transaction (:data:`lineage_cli.store.local.state.Finish`), or
+    once without a state (``cursor`` ``None``), when the store keeps none.
+    """
+
+    paths: StorePaths
+    output: Path
+    step: Callable[[str], None]
+    fold: Fold | None = None
+    data: bytes | None = None
+    token: str = ""
+
+    def __call__(self, cursor: Any, applied: Applied) -> str:
+        from lineage_cli.store.index import graph_fingerprint
+        from lineage_cli.store.local.document import deferred, encode
+        from lineage_cli.store.local.state import read_document, update_index
+
+        paths = self.paths
+        store_document = cursor is None or not deferred(applied.doc_bytes)
+        rows = None
+        if store_document or self.output != paths.graph:
+            rows = (self.fold.nodes, self.fold.edges) if self.fold is not None else read_document(cursor)
+            self.step("writing the lineage file")
+            self.data = encode(applied.built_at, *rows)
+            write_atomic(self.output, self.data)
+        if store_document:
+            if self.output != paths.graph:
+                write_atomic(paths.graph, self.data)  # type: ignore[arg-type]
+            token = graph_fingerprint(paths.graph)
+        else:  # outdated now: removed before the state commits, written again when first read
+            remove_atomic(paths.graph)
+            token = applied.token
+        if applied.delta is None or not update_index(paths, applied.previous, applied.delta, token):
+            self.step("writing the query index")
+            if rows is None:
+                rows = (self.fold.nodes, self.fold.edges) if self.fold is not None else read_document(cursor)
+            _index_store(paths, rows[0], rows[1], token)
+        self.token = token
+        return token
+
+
+def _without_state(fold: Fold, log_tail: str, built_at: str) -> Applied:
+    """A full fold's totals when the store keeps no state (its document is always written)."""
+    from lineage_cli.store.incremental import Base, merge_counts
+
+    base = Base(
+        events=fold.events,
+        last_event_time=fold.last_event_time,
+        next_ord=0,
+        total=digest_total(fold),
+        statuses=merge_counts(fold.status_counts()),
+        artifacts=len(fold.nodes),
+        edges=len(fold.edges),
+        has_aliases=False,
+    )
+    return Applied(base, fold.log_bytes, log_tail, fold.duplicates, "", built_at)
 
 
 def build_store(
@@ -150,9 +201,11 @@ def build_store(
 ) -> BuildResult:
     """Fold the log, write the lineage file atomically, and record a snapshot if the graph changed.
 
-    ``output`` defaults to the store's ``lineage.json``. Only the log's new bytes are folded
-    into the stored state (:mod:`lineage_cli.store.local.state`) unless ``full``, or unless the
-    state cannot be used.
+    Only the log's new bytes are folded into the stored state
+    (:mod:`lineage_cli.store.local.state`) unless ``full``, or unless the state cannot be used.
+    The store's ``lineage.json`` is written while the graph is small, and otherwise left to be
+    written on demand (:mod:`lineage_cli.store.local.document`); ``output`` also gets the whole
+    document. A build with no new events, where everything is in place, writes nothing.
 
     Examples
     --------
@@ -166,50 +219,75 @@ def build_store(
     >>> build_store(store).snapshot is None   # nothing changed: no new snapshot
     True
     """
-    from lineage_cli.store.local.state import apply_new_bytes, mark_graph, save_full, update_index
+    from lineage_cli.store.freshness import mark_built
+    from lineage_cli.store.local.document import is_current
+    from lineage_cli.store.local.state import BUILD_PREFIX, apply_new_bytes, save_full
     from lineage_cli.store.snapshots import log_tail_hash, record_snapshot
 
     require_log(paths)
+    built_at = utc_now()
+    stamp = format_timestamp(built_at)
+    target = Path(output) if output is not None else paths.graph
+    problems: list[LogProblem] = []
+
+    def step(phase: str) -> None:
+        if progress and events >= PROGRESS_EVERY:
+            progress(phase, events)
+
+    finish = _Finisher(paths, target, step)
+    events = 0
     with gc_paused():  # the whole build: enabling it between steps would trigger full collections
-        applied = None if full else apply_new_bytes(paths, skip_bad=skip_bad)
-        if applied is not None:  # only the new bytes of the log, applied to the stored state
-            fold, base, log_tail, delta, described = applied
-            total = base.total
-        else:
+        applied = None
+        if not full:
+            applied = apply_new_bytes(
+                paths,
+                built_at=stamp,
+                finish=finish,
+                current=lambda token, size: target == paths.graph and is_current(paths, token, size),
+            )
+        if applied is None:
             log = read_log(paths)
             folder, fold = _fold(paths, None, skip_bad, on_problem, progress, log)
             log_tail = log_tail_hash(log, fold.log_bytes)
             lines = log.count(b"\n", 0, fold.log_bytes)
             del log  # the raw log is as big as the file about to be encoded: free it first
-            saved = save_full(paths, folder, fold, log_lines=lines, log_tail=log_tail)
-            total = saved.total if saved is not None else digest_total(fold)
+            finish.fold, events, problems = fold, fold.events, fold.problems
+            applied = save_full(
+                paths, folder, fold, log_lines=lines, log_tail=log_tail, built_at=stamp, finish=finish
+            )
             del folder
-        built_at = utc_now()
-        if progress and fold.events >= PROGRESS_EVERY:
-            progress("writing the lineage file", fold.events)
-        data = orjson.dumps(fold.document(built_at), option=orjson.OPT_INDENT_2) + b"\n"
-        digest = graph_hash(total)
-        target = Path(output) if output is not None else paths.graph
-        previous = _fingerprint(paths)
-        write_atomic(target, data)
-        if target == paths.graph:
-            if applied is None or described != previous or not update_index(paths, previous, delta):
-                _index_store(paths, fold, built_at, progress)
-            mark_graph(paths, _fingerprint(paths))
-            from lineage_cli.store.freshness import mark_built
-
-            mark_built(paths, fold.log_bytes, fold.events, built_at)
-        snapshot = record_snapshot(paths, fold, built_at, digest, data, log_tail)
-        result = BuildResult(
-            output=target,
-            artifacts=len(fold.nodes),
-            edges=len(fold.edges),
-            events=fold.events,
-            duplicates=fold.duplicates,
-            problems=fold.problems,
-            statuses=fold.status_counts(),
-            graph_hash=digest,
-            snapshot=snapshot,
-        )
-        del fold, data  # freed by reference counting while the collector is still paused
-    return result
+            if applied is None:  # no state kept: everything from the fold
+                applied = _without_state(fold, log_tail, stamp)
+                finish(None, applied)
+            finish.fold = None
+            del fold
+        base = applied.base
+        digest = graph_hash(base.total)
+        snapshot = None
+        if applied.changed:
+            deferred = finish.token if finish.token.startswith(BUILD_PREFIX) else None
+            mark_built(paths, applied.log_bytes, base.events, built_at, document=deferred)
+            snapshot = record_snapshot(
+                paths,
+                built_at=built_at,
+                digest=digest,
+                data=finish.data,
+                log_tail=applied.log_tail,
+                events=base.events,
+                log_bytes=applied.log_bytes,
+                last_event_time=base.last_event_time,
+                artifacts=base.artifacts,
+                edges=base.edges,
+            )
+        finish.data = None
+    return BuildResult(
+        output=target,
+        artifacts=base.artifacts,
+        edges=base.edges,
+        events=base.events,
+        duplicates=applied.duplicates,
+        problems=problems,
+        statuses=dict(base.statuses),
+        graph_hash=digest,
+        snapshot=snapshot,
+    )

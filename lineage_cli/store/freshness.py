@@ -23,7 +23,9 @@ from lineage_cli.store.layout import StorePaths
 __all__ = [
     "AUTO_BUILD_ENV",
     "CHEAP_BUILD_BYTES",
+    "built_bytes",
     "cheap_build_bytes",
+    "deferred_document",
     "ensure_built",
     "mark_built",
     "pending_events",
@@ -48,20 +50,57 @@ def cheap_build_bytes() -> int:
     return int(text) if text.isdigit() else CHEAP_BUILD_BYTES
 
 
-def mark_built(paths: StorePaths, log_bytes: int, events: int, built_at: datetime) -> None:
-    """Remember how much of the log the build just written folded (best effort: it is a cache)."""
-    state = {"log_bytes": log_bytes, "events": events, "built_at": format_timestamp(built_at)}
+def mark_built(
+    paths: StorePaths, log_bytes: int, events: int, built_at: datetime, *, document: str | None = None
+) -> None:
+    """Remember how much of the log the build just written folded (best effort: it is a cache).
+
+    ``document`` is the token of a build that left ``lineage.json`` to be written on demand
+    (:mod:`lineage_cli.store.local.document`); the query index it patched carries the same token.
+    """
+    state: dict[str, object] = {
+        "log_bytes": log_bytes,
+        "events": events,
+        "built_at": format_timestamp(built_at),
+    }
+    if document is not None:
+        state["document"] = document
     with contextlib.suppress(OSError):
         write_atomic(paths.built, orjson.dumps(state) + b"\n")
 
 
-def _built_bytes(paths: StorePaths) -> int | None:
+def _built(paths: StorePaths, key: str) -> object:
     try:
         state = orjson.loads(paths.built.read_bytes())
     except (OSError, orjson.JSONDecodeError):
         return None
-    value = state.get("log_bytes") if isinstance(state, dict) else None
+    return state.get(key) if isinstance(state, dict) else None
+
+
+def built_bytes(paths: StorePaths) -> int | None:
+    """How many bytes of the log the last build folded (``None``: never built here).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> built_bytes(StorePaths(pathlib.Path(tempfile.mkdtemp()))) is None
+    True
+    """
+    value = _built(paths, "log_bytes")
     return value if isinstance(value, int) else None
+
+
+def deferred_document(paths: StorePaths) -> str | None:
+    """The token of the last build when it left ``lineage.json`` to be written on demand, else ``None``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> deferred_document(StorePaths(pathlib.Path(tempfile.mkdtemp()))) is None
+    True
+    """
+    value = _built(paths, "document")
+    return value if isinstance(value, str) else None
 
 
 def pending_events(paths: StorePaths) -> int:
@@ -82,7 +121,7 @@ def pending_events(paths: StorePaths) -> int:
         size = paths.events.stat().st_size
     except OSError:
         return 0
-    built = _built_bytes(paths)
+    built = built_bytes(paths)
     if built is None or built > size:  # never built here, or the log was rewritten since
         built = 0
     if size == built:

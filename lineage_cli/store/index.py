@@ -76,6 +76,9 @@ a root); one sequential read of every edge is then far cheaper than a lookup per
 def open_index(paths: StorePaths) -> SqlIndex | None:
     """The store's index if it exists and matches the current ``lineage.json``, else ``None``.
 
+    When the last build left ``lineage.json`` to be written on demand, the index matches that
+    build's token instead (``built.json``; see :mod:`lineage_cli.store.local.document`).
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -83,10 +86,14 @@ def open_index(paths: StorePaths) -> SqlIndex | None:
     True
     """
     try:
-        fingerprint = graph_fingerprint(paths.graph)
+        fingerprint: str | None = graph_fingerprint(paths.graph)
+    except FileNotFoundError:  # a build left it to be written on demand: the index names that build
+        from lineage_cli.store.freshness import deferred_document
+
+        fingerprint = deferred_document(paths)
     except OSError:
         return None
-    if not paths.index.is_file():
+    if fingerprint is None or not paths.index.is_file():
         return None
     try:
         connection = sqlite3.connect(f"file:{paths.index}?mode=ro", uri=True, isolation_level=None)

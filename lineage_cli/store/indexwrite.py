@@ -32,6 +32,8 @@ __all__ = [
     "build_index",
     "build_index_rows",
     "graph_fingerprint",
+    "index_token",
+    "retoken_index",
     "update_index_rows",
     "write_index",
     "write_rows",
@@ -384,3 +386,54 @@ def update_index_rows(
         return False
     finally:
         connection.close()
+
+
+def index_token(paths: StorePaths) -> str | None:
+    """What the index describes: a ``lineage.json`` fingerprint or a build's token (``None``: no index).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> index_token(StorePaths(Path(tempfile.mkdtemp()))) is None
+    True
+    """
+    if not paths.index.is_file():
+        return None
+    try:
+        connection = sqlite3.connect(f"file:{paths.index}?mode=ro", uri=True, isolation_level=None)
+        try:
+            meta = dict(connection.execute("SELECT name, value FROM meta").fetchall())
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return None
+    return meta.get("graph") if meta.get("format") == INDEX_FORMAT else None
+
+
+def retoken_index(paths: StorePaths, old: str, new: str) -> bool:
+    """Say the index describes ``new`` (the same graph under another name) if it described ``old``.
+
+    Used when ``lineage.json`` is written on demand: the index a build patched carries the build's
+    token, and from then on the file's fingerprint. ``False``: it described something else.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> paths = StorePaths(Path(tempfile.mkdtemp()))
+    >>> _ = build_index_rows(paths, [("raw", {})], [], fingerprint="build:1")
+    >>> retoken_index(paths, "build:1", "1:2:3"), retoken_index(paths, "build:1", "x"), index_token(paths)
+    (True, False, '1:2:3')
+    """
+    if not paths.index.is_file():
+        return False
+    try:
+        connection = sqlite3.connect(paths.index, isolation_level=None, timeout=60)
+        try:
+            changed = connection.execute(
+                "UPDATE meta SET value = ? WHERE name = 'graph' AND value = ?", (new, old)
+            ).rowcount
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return False
+    return bool(changed)

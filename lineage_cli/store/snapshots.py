@@ -20,7 +20,7 @@ import gzip
 import hashlib
 import os
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import orjson
 
@@ -28,9 +28,6 @@ from lineage_cli.errors import LineageFileError
 from lineage_cli.model import format_timestamp
 from lineage_cli.store.atomic import write_atomic
 from lineage_cli.store.layout import StorePaths
-
-if TYPE_CHECKING:
-    from lineage_cli.store.build import Fold
 
 __all__ = ["COPY_LIMIT", "list_snapshots", "load_snapshot", "log_tail_hash", "record_snapshot"]
 
@@ -109,12 +106,22 @@ def load_snapshot(paths: StorePaths, entry: dict[str, Any]) -> dict[str, Any] | 
 
 
 def record_snapshot(
-    paths: StorePaths, fold: Fold, built_at: datetime, digest: str, data: bytes, log_tail: str
+    paths: StorePaths,
+    *,
+    built_at: datetime,
+    digest: str,
+    data: bytes | None,
+    log_tail: str,
+    events: int,
+    log_bytes: int,
+    last_event_time: str | None,
+    artifacts: int,
+    edges: int,
 ) -> dict[str, Any] | None:
     """Append a snapshot entry if ``digest`` differs from the last snapshot's; return it, else ``None``.
 
-    ``data`` is the lineage file as built; ``log_tail`` is :func:`log_tail_hash` of the log
-    folded.
+    ``data`` is the lineage file as built (``None``: the build left it to be written on demand,
+    so no copy is kept); ``log_tail`` is :func:`log_tail_hash` of the log folded.
     """
     paths.snapshots.mkdir(parents=True, exist_ok=True)
     index = paths.snapshots / INDEX_NAME
@@ -126,18 +133,18 @@ def record_snapshot(
             return None
         number = int(entries[-1].get("number", len(entries))) + 1 if entries else 1
         name = None
-        if len(data) <= COPY_LIMIT:
+        if data is not None and len(data) <= COPY_LIMIT:
             name = f"{number:06d}.json.gz"
             write_atomic(paths.snapshots / name, gzip.compress(data, compresslevel=1, mtime=0))
         entry = {
             "number": number,
             "built_at": format_timestamp(built_at),
-            "events": fold.events,
-            "log_bytes": fold.log_bytes,
-            "last_event_time": fold.last_event_time,
+            "events": events,
+            "log_bytes": log_bytes,
+            "last_event_time": last_event_time,
             "graph_hash": digest,
-            "artifacts": len(fold.nodes),
-            "edges": len(fold.edges),
+            "artifacts": artifacts,
+            "edges": edges,
             "log_tail": log_tail,
             "file": name,
         }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lineage_cli.store.base import EventSink, Intake, OnPending, OnProblem, Store
@@ -113,8 +114,17 @@ class LocalStore(Store):
         from lineage_cli.store.freshness import ensure_built
 
         ensure_built(self.paths, on_pending)
+        return load_graph(self.document())
 
-        return load_graph(self.paths.graph)
+    def document(self) -> Path:
+        """``lineage.json``, written first when the last build left it to be written on demand.
+
+        Everything that reads the whole built document asks here (see
+        :mod:`lineage_cli.store.local.document`); queries read the index instead.
+        """
+        from lineage_cli.store.local.document import ensure_document
+
+        return ensure_document(self.paths)
 
     def document_at(
         self, moment: datetime, *, skip_bad: bool = False, on_problem: OnProblem = None

@@ -5,7 +5,8 @@ inputs, descriptions, nodes with their digests, edges, stale reasons; see
 :mod:`lineage_cli.store.sqlstate`), the event ids seen, and how much of the log it folded with
 the hash of the log's tail there. A build reads only the bytes past that offset (when the tail
 hash still matches), applies them with :func:`lineage_cli.store.incremental.fold_new_events`,
-and writes ``lineage.json`` and the query index from the stored rows. A rewritten log, a log
+patches the query index in place, and writes ``lineage.json`` from the stored rows or leaves it
+to be written on demand (:mod:`lineage_cli.store.local.document`). A rewritten log, a log
 with malformed lines, aliases or any doubt give a full fold instead, which rewrites the state.
 The state is a cache: deleting it costs one full build.
 """
@@ -15,7 +16,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import sqlite3
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -30,10 +33,22 @@ from lineage_cli.store.sqlstate import SQLITE, SqlFoldState, read_base, write_de
 if TYPE_CHECKING:
     from lineage_cli.store.build import Fold, _Folder
 
-__all__ = ["STATE_NAME", "apply_new_bytes", "mark_graph", "save_full", "update_index"]
+__all__ = [
+    "BUILD_PREFIX",
+    "STATE_NAME",
+    "Applied",
+    "Finish",
+    "apply_new_bytes",
+    "new_token",
+    "read_document",
+    "save_full",
+    "update_index",
+    "write_from_state",
+]
 
 STATE_NAME: Final = "state.sqlite"
-_FORMAT: Final = "1"
+_FORMAT: Final = "2"  # 2 keeps the build's token, time and document size (a format-1 state folds whole)
+BUILD_PREFIX: Final = "build:"
 _SCHEMA: Final = [
     "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE artifact (name TEXT PRIMARY KEY, doc BLOB, ord INTEGER, lineage_id TEXT, digest TEXT,"
@@ -89,20 +104,73 @@ def _described_rows(folder: _Folder) -> Iterator[tuple[int, str, str]]:
             yield position, orjson.dumps({**body, "metadata": metadata}).decode(), artifact_id
 
 
+@dataclass(slots=True)
+class Applied:
+    """What a build folded into the state (see :func:`apply_new_bytes` and :func:`save_full`)."""
+
+    base: Base
+    log_bytes: int
+    log_tail: str
+    duplicates: int
+    token: str
+    """This build's token (``build:<id>``): what the index and ``built.json`` carry while
+    ``lineage.json`` is left to be written on demand."""
+    built_at: str
+    doc_bytes: int = 0
+    """The nodes' documents as compact JSON, summed: what decides whether the build writes
+    ``lineage.json`` (:mod:`lineage_cli.store.local.document`)."""
+    previous: str = ""
+    """The token the query index carried when the state described it (``""``: none)."""
+    delta: Delta | None = None
+    """What changed (``None``: a full fold)."""
+    changed: bool = True
+    """``False``: no new bytes and everything the build leaves is current, so nothing was written."""
+
+
+Finish = Callable[[Any, Applied], str]
+"""Run inside the state's transaction before it commits: write or remove ``lineage.json`` and
+bring the query index to this build; return the token the index now carries."""
+
+
+def new_token() -> str:
+    """A fresh build token.
+
+    Examples
+    --------
+    >>> new_token().startswith(BUILD_PREFIX), new_token() != new_token()
+    (True, True)
+    """
+    return BUILD_PREFIX + uuid.uuid4().hex
+
+
 def save_full(
-    paths: StorePaths, folder: _Folder, fold: Fold, *, log_lines: int, log_tail: str
-) -> Base | None:
-    """Replace the state with a full fold's and return its totals (best effort: the state is a cache)."""
+    paths: StorePaths,
+    folder: _Folder,
+    fold: Fold,
+    *,
+    log_lines: int,
+    log_tail: str,
+    built_at: str,
+    finish: Finish,
+) -> Applied | None:
+    """Replace the state with a full fold's, run ``finish`` and commit; ``None``: no state was kept.
+
+    The state is a cache: when it cannot be written, or the log has malformed lines (folded
+    whole every time, so its problems are reported), the build writes everything from the fold.
+    """
     path = paths.root / STATE_NAME
     with contextlib.suppress(OSError):
         path.unlink()
         for suffix in ("-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     if fold.problems:
-        return None  # a log with malformed lines is folded whole every time, so its problems are reported
-    with contextlib.suppress(OSError, sqlite3.Error):
+        return None
+    try:
         connection = _connect(paths, create=True)
-        assert connection is not None
+    except (OSError, sqlite3.Error):
+        return None
+    assert connection is not None
+    try:  # closing without COMMIT rolls back: nothing half-written survives an error
         try:
             connection.execute("BEGIN IMMEDIATE")
             for statement in _SCHEMA:
@@ -110,24 +178,37 @@ def save_full(
             cursor = connection.cursor()
             base = write_full(cursor, folder, fold, _described_rows(folder), SQLITE)
             cursor.executemany("INSERT INTO seen VALUES (?)", ((i,) for i in folder.seen))
-            _write_meta(cursor, base, fold.log_bytes, log_lines, log_tail, fold.duplicates)
-            connection.execute("COMMIT")
-            return base
-        finally:
-            connection.close()
-    return None
+            (size,) = cursor.execute("SELECT coalesce(sum(length(doc)), 0) FROM artifact").fetchone()
+            applied = Applied(
+                base, fold.log_bytes, log_tail, fold.duplicates, new_token(), built_at, int(size)
+            )
+            _write_meta(cursor, applied, log_lines)
+        except (OSError, sqlite3.Error):
+            return None
+        _commit(connection, finish(cursor, applied))
+        return applied
+    finally:
+        connection.close()
 
 
-def _write_meta(
-    cursor: Any, base: Base, log_bytes: int, log_lines: int, log_tail: str, duplicates: int
-) -> None:
+def _commit(connection: sqlite3.Connection, token: str) -> None:
+    """Record the token the index now carries and commit."""
+    connection.execute("INSERT OR REPLACE INTO meta VALUES ('graph', ?)", (token,))
+    connection.execute("COMMIT")
+
+
+def _write_meta(cursor: Any, applied: Applied, log_lines: int) -> None:
+    base = applied.base
     values = {
         "format": _FORMAT,
-        "log_bytes": str(log_bytes),
+        "log_bytes": str(applied.log_bytes),
         "log_lines": str(log_lines),
-        "log_tail": log_tail,
-        "duplicates": str(duplicates),
-        "graph": "",  # the lineage.json this state describes: none until the build writes it
+        "log_tail": applied.log_tail,
+        "duplicates": str(applied.duplicates),
+        "graph": "",  # the token the index carries: set by _commit, once the build has written it
+        "build": applied.token,
+        "built_at": applied.built_at,
+        "doc_bytes": str(applied.doc_bytes),
         "base": orjson.dumps(
             [None, base.events, base.last_event_time, None, f"{base.total:x}", base.next_ord,
              orjson.dumps(base.statuses).decode(), base.artifacts, base.edges, base.has_aliases]
@@ -164,110 +245,129 @@ def _document(cursor: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return nodes, edges
 
 
-def apply_new_bytes(paths: StorePaths, *, skip_bad: bool) -> tuple[Fold, Base, str, Delta, str | None] | None:
+def apply_new_bytes(
+    paths: StorePaths, *, built_at: str, finish: Finish, current: Callable[[str, int], bool]
+) -> Applied | None:
     """Fold only the log bytes past the stored offset into the state; ``None``: fold the whole log.
 
-    Returns the fold to write (nodes and edges read back from the state), the totals, the hash
-    of the log's tail at the new offset, what changed, and the fingerprint of the
-    ``lineage.json`` the state described before (``None``: unknown; see :func:`mark_graph`).
+    Inside the state's transaction (one builder at a time), ``finish`` then writes or removes
+    ``lineage.json`` and patches the query index, and the transaction commits. When there are no
+    new bytes and ``current(token, log_bytes)`` says everything the last build left is in place,
+    nothing is written at all (the result has ``changed`` false).
     """
-    from lineage_cli.store.build import Fold
     from lineage_cli.store.snapshots import TAIL_BYTES, log_tail_hash
 
-    del skip_bad  # a malformed line sends the build to a full fold, which reports it as it should
     try:
         connection = _connect(paths, create=False)
     except sqlite3.Error:
         return None
     if connection is None:
         return None
-    try:
-        connection.execute("BEGIN IMMEDIATE")  # one builder at a time: a second one waits here
-        meta = _meta(connection)
-        if meta.get("format") != _FORMAT:
-            connection.execute("ROLLBACK")
-            return None
-        offset, lines = int(meta["log_bytes"]), int(meta["log_lines"])
-        start = max(0, offset - TAIL_BYTES)
+    try:  # closing without COMMIT rolls back
         try:
-            chunk = _read_from(paths, start)
-        except OSError:
-            connection.execute("ROLLBACK")
-            return None
-        if len(chunk) < offset - start or log_tail_hash(chunk, offset - start) != meta["log_tail"]:
-            connection.execute("ROLLBACK")
-            return None  # the log was rewritten or cut: fold it whole
-        end = chunk.rfind(b"\n") + 1
-        new = chunk[offset - start : end] if end > offset - start else b""
-        name = str(paths.events)
-        try:
-            parsed = list(parse_events(new, name, first_line=lines + 1, check=False))
-        except LineageFileError:
-            connection.execute("ROLLBACK")
-            return None
-        ids = [e.get("event_id") for _, e in parsed if isinstance(e, dict) and type(e.get("event_id")) is str]
-        cursor = connection.cursor()
-        known = {
-            row[0]
-            for row in cursor.execute(
-                "SELECT event_id FROM seen WHERE event_id IN (SELECT value FROM json_each(?))",
-                (orjson.dumps(ids).decode(),),
+            connection.execute("BEGIN IMMEDIATE")  # one builder at a time: a second one waits here
+            meta = _meta(connection)
+            base = read_base(tuple(orjson.loads(meta["base"]))) if meta.get("format") == _FORMAT else None
+            if base is None:
+                return None
+            offset, lines = int(meta["log_bytes"]), int(meta["log_lines"])
+            start = max(0, offset - TAIL_BYTES)
+            try:
+                chunk = _read_from(paths, start)
+            except OSError:
+                return None
+            if len(chunk) < offset - start or log_tail_hash(chunk, offset - start) != meta["log_tail"]:
+                return None  # the log was rewritten or cut: fold it whole
+            end = chunk.rfind(b"\n") + 1
+            new = chunk[offset - start : end] if end > offset - start else b""
+            previous = meta["graph"]
+            applied = Applied(
+                base, offset, meta["log_tail"], int(meta["duplicates"]), meta["build"], meta["built_at"],
+                int(meta["doc_bytes"]), previous,
+            )  # fmt: skip
+            if not new and previous and current(previous, offset):
+                applied.changed = False
+                return applied
+            cursor = connection.cursor()
+            fold = _fold_bytes(paths, cursor, base, new, lines)
+            if fold is None:
+                return None
+            delta, ids, duplicates = fold
+            changed = sorted(delta.nodes)
+            before = _doc_bytes(cursor, [*changed, *delta.removed])
+            write_delta(cursor, delta, SQLITE)
+            cursor.executemany("INSERT OR IGNORE INTO seen VALUES (?)", ((i,) for i in ids))
+            applied = Applied(
+                delta.base,
+                start + end,
+                log_tail_hash(chunk, end),
+                applied.duplicates + duplicates,
+                new_token(),
+                built_at,
+                applied.doc_bytes - before + _doc_bytes(cursor, changed),
+                previous,
+                delta,
             )
-        }
-        rows = [(number, orjson.dumps(event).decode()) for number, event in parsed]
-        duplicates = 0
-
-        def feed(folder: _Folder, new_rows: list[tuple[int, str]]) -> None:
-            nonlocal duplicates
-            folder.seen.update(known)
-            for number, event in parsed:
-                if folder.add(number, event) is not None:
-                    raise _FullFoldNeeded
-            duplicates = folder.duplicates
-            del new_rows
-
-        base = read_base(tuple(orjson.loads(meta["base"])))
-        if base is None:
-            connection.execute("ROLLBACK")
+            _write_meta(cursor, applied, lines + new.count(b"\n"))
+        except sqlite3.Error:
             return None
-        try:
-            delta = fold_new_events(SqlFoldState(cursor, SQLITE), base, rows, feed)
-        except _FullFoldNeeded:
-            delta = None
-        if delta is None:
-            connection.execute("ROLLBACK")
-            return None
-        write_delta(cursor, delta, SQLITE)
-        cursor.executemany("INSERT OR IGNORE INTO seen VALUES (?)", ((i,) for i in ids))
-        tail = log_tail_hash(chunk, end)
-        total_duplicates = int(meta["duplicates"]) + duplicates
-        new_lines = lines + new.count(b"\n")
-        _write_meta(cursor, delta.base, start + end, new_lines, tail, total_duplicates)
-        nodes, edges = _document(cursor)
-        connection.execute("COMMIT")
-    except sqlite3.Error:
-        with contextlib.suppress(sqlite3.Error):
-            connection.execute("ROLLBACK")
-        return None
+        _commit(connection, finish(cursor, applied))
+        return applied
     finally:
         connection.close()
-    fold = Fold(
-        nodes=nodes,
-        edges=edges,
-        events=delta.base.events,
-        duplicates=total_duplicates,
-        problems=[],
-        log_bytes=start + end,
-        last_event_time=delta.base.last_event_time,
-    )
-    return fold, delta.base, tail, delta, meta.get("graph") or None
 
 
-def update_index(paths: StorePaths, previous: str | None, delta: Delta) -> bool:
-    """Apply ``delta`` to the query index in place (``False``: it must be rebuilt)."""
-    from lineage_cli.store.index import graph_fingerprint, update_index_rows
+def _doc_bytes(cursor: Any, ids: list[str]) -> int:
+    """The summed size of the stored documents of ``ids``."""
+    if not ids:
+        return 0
+    (size,) = cursor.execute(
+        "SELECT coalesce(sum(length(doc)), 0) FROM artifact WHERE name IN (SELECT value FROM json_each(?))",
+        (orjson.dumps(ids).decode(),),
+    ).fetchone()
+    return int(size)
 
-    if previous is None:
+
+def _fold_bytes(
+    paths: StorePaths, cursor: Any, base: Base, new: bytes, lines: int
+) -> tuple[Delta, list[str], int] | None:
+    """The new bytes' delta, their event ids and how many were resent (``None``: fold the whole log)."""
+    try:
+        parsed = list(parse_events(new, str(paths.events), first_line=lines + 1, check=False))
+    except LineageFileError:
+        return None
+    ids = [e["event_id"] for _, e in parsed if isinstance(e, dict) and type(e.get("event_id")) is str]
+    known = {
+        row[0]
+        for row in cursor.execute(
+            "SELECT event_id FROM seen WHERE event_id IN (SELECT value FROM json_each(?))",
+            (orjson.dumps(ids).decode(),),
+        )
+    }
+    rows = [(number, orjson.dumps(event).decode()) for number, event in parsed]
+    duplicates = 0
+
+    def feed(folder: _Folder, new_rows: list[tuple[int, str]]) -> None:
+        nonlocal duplicates
+        folder.seen.update(known)
+        for number, event in parsed:
+            if folder.add(number, event) is not None:
+                raise _FullFoldNeeded
+        duplicates = folder.duplicates
+        del new_rows
+
+    try:
+        delta = fold_new_events(SqlFoldState(cursor, SQLITE), base, rows, feed)
+    except _FullFoldNeeded:
+        return None
+    return None if delta is None else (delta, ids, duplicates)
+
+
+def update_index(paths: StorePaths, previous: str, delta: Delta, token: str) -> bool:
+    """Apply ``delta`` to the query index in place, which then carries ``token`` (``False``: rebuild it)."""
+    from lineage_cli.store.index import update_index_rows
+
+    if not previous:
         return False
     edges = {
         target: [(source, delta.nodes[target][0].edge_type, delta.nodes[target][1]["transformation"])
@@ -279,7 +379,7 @@ def update_index(paths: StorePaths, previous: str | None, delta: Delta) -> bool:
         return update_index_rows(
             paths,
             previous=previous,
-            fingerprint=graph_fingerprint(paths.graph),
+            fingerprint=token,
             artifacts={aid: doc for aid, (_, doc) in delta.nodes.items()},
             removed=delta.removed,
             edges=edges,
@@ -288,18 +388,41 @@ def update_index(paths: StorePaths, previous: str | None, delta: Delta) -> bool:
         return False
 
 
-def mark_graph(paths: StorePaths, fingerprint: str | None) -> None:
-    """Record that the state describes the ``lineage.json`` with this fingerprint (best effort).
+def write_from_state(
+    paths: StorePaths, write: Callable[[str, dict[str, Any], list[dict[str, Any]]], str]
+) -> bool:
+    """Write ``lineage.json`` from the state, under the builder's lock; ``False``: no usable state.
 
-    The query index is patched in place only when the state, the index and ``lineage.json``
-    all describe the same build (a build written elsewhere with ``--output`` moves the state on).
+    ``write(built_at, nodes, edges)`` writes the document and returns the token (fingerprint) of
+    the file written. Nothing is written when ``lineage.json`` exists (another process wrote it,
+    or a build did). The index, when it describes the state, is told the file's fingerprint.
     """
-    if fingerprint is None:
-        return
-    with contextlib.suppress(sqlite3.Error, OSError):
+    from lineage_cli.store.indexwrite import retoken_index
+
+    try:
         connection = _connect(paths, create=False)
-        if connection is not None:
-            try:
-                connection.execute("INSERT OR REPLACE INTO meta VALUES ('graph', ?)", (fingerprint,))
-            finally:
-                connection.close()
+    except sqlite3.Error:
+        return False
+    if connection is None:
+        return False
+    try:  # closing without COMMIT rolls back
+        connection.execute("BEGIN IMMEDIATE")  # a build in progress finishes first
+        if paths.graph.exists():
+            return True
+        meta = _meta(connection)
+        if meta.get("format") != _FORMAT or not meta.get("graph"):
+            return False
+        nodes, edges = _document(connection.cursor())
+        token = write(meta["built_at"], nodes, edges)
+        retoken_index(paths, meta["graph"], token)
+        _commit(connection, token)
+        return True
+    except sqlite3.Error:
+        return False
+    finally:
+        connection.close()
+
+
+def read_document(cursor: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The graph's nodes and edges from the stored rows, in the full fold's order (:func:`_document`)."""
+    return _document(cursor)
