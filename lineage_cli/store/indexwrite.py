@@ -161,6 +161,7 @@ def write_rows(
         known = {row[0] for row in rows}
         del rows
         endpoints: set[str] = set()
+        after = [0]  # the position after the last edge: an incremental build appends from there
 
         def edge_rows() -> Iterator[EdgeRow]:
             for row in edges:
@@ -168,9 +169,13 @@ def write_rows(
                     endpoints.add(row[0])
                 if row[1] not in known:
                     endpoints.add(row[1])
+                if row[2] >= after[0]:
+                    after[0] = row[2] + 1
                 yield row
 
         cursor.executemany(dialect.sql("INSERT INTO edge VALUES (?, ?, ?, ?, ?, ?)"), edge_rows())
+        if "next_edge" not in meta:  # else finding it costs the first patch a scan of every edge
+            cursor.execute(dialect.sql("INSERT INTO meta VALUES (?, ?)"), ("next_edge", str(after[0])))
         cursor.executemany(
             dialect.sql("INSERT INTO artifact VALUES (?, NULL)"), ((aid,) for aid in sorted(endpoints))
         )
