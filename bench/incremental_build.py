@@ -11,6 +11,12 @@ and ``lineage build`` runs as a whole process (timed). Two kinds of batches:
   stale, a region as big as the store) and 10 flow events of existing flows.
 
 Prints a Markdown table of medians, with the target met or not.
+
+``--directory DIR --size 1M`` times only the directory store, on a store already built (a copy
+of the cache's ``dir-1M``, say, since the builds change it): after one untimed build to bring it
+up to date, ``repeat`` builds after 1,000 new events of each kind, then ``repeat`` builds with no
+new events. ``--code SRC`` runs another checkout's code (``python -m lineage_cli`` with
+``PYTHONPATH=SRC``), for a before/after comparison on the same store.
 """
 
 from __future__ import annotations
@@ -39,14 +45,22 @@ TARGET = 2.0
 
 
 def batch(
-    kind: str, round_: int, ids: list[str], flows: list[str], rng: random.Random, small: list[str]
+    kind: str,
+    round_: int,
+    ids: list[str],
+    flows: list[str],
+    rng: random.Random,
+    small: list[str],
+    tag: str = "",
 ) -> list[dict[str, Any]]:
     """1,000 events: new artifacts (``new``), or new ones plus re-records and flow events (``mixed``)."""
     from lineage_cli.model import format_timestamp, utc_now
     from lineage_cli.recorder import artifact_event
 
     fresh = 1000 if kind == "new" else 900
-    made = [artifact_event(f"bench-{kind}-{round_}/{n:04d}", inputs=[rng.choice(ids)]) for n in range(fresh)]
+    made = [
+        artifact_event(f"bench-{tag}{kind}-{round_}/{n:04d}", inputs=[rng.choice(ids)]) for n in range(fresh)
+    ]
     if kind == "mixed":
         for _ in range(90):
             made.append(artifact_event(rng.choice(small), version=f"r{round_}-{rng.random():.6f}"))
@@ -134,11 +148,61 @@ def bench_size(size: str, repeat: int, scratch: Path, cluster: Any) -> list[tupl
     return rows
 
 
+def bench_directory(
+    directory: Path, size: str, repeat: int, code: str | None, data: Path
+) -> list[tuple[str, ...]]:
+    """Builds of an existing directory store: after 1,000 new events (each kind), and with none."""
+    import os
+
+    env = None
+    command = [LINEAGE]
+    if code:
+        env = {**os.environ, "PYTHONPATH": code}
+        command = [sys.executable, "-m", "lineage_cli"]
+    build = [*command, "build", "--store", str(directory)]
+    document = orjson.loads((data / f"lineage-{size}.json").read_bytes())
+    ids = sorted(document["nodes"])
+    small = few_descendants(document, 20)
+    del document
+    with (data / f"events-{size}.jsonl").open("rb") as log:
+        flows = sorted({orjson.loads(line)["lineage_id"] for line in log if b'"flow_started"' in line})
+    timed(build, env)  # untimed: bring the store up to date (a first build after an upgrade is full)
+    rng = random.Random(9)
+    tag = uuid.uuid4().hex[:6]
+    rows: list[tuple[str, ...]] = []
+    for kind in ("new", "mixed"):
+        samples = []
+        for round_ in range(repeat):
+            append(str(directory), batch(kind, round_, ids, flows, rng, small, tag))
+            samples.append(timed(build, env))
+        rows.append(_directory_row(f"build after 1,000 events ({kind}), {size}", samples))
+    idle = [timed(build, env) for _ in range(repeat)]
+    rows.append(_directory_row(f"build with no new events, {size}", idle))
+    return rows
+
+
+def _directory_row(case: str, samples: list[float]) -> tuple[str, ...]:
+    median = statistics.median(samples)
+    spread = ", ".join(f"{s:.2f}" for s in samples)
+    verdict = "met" if median <= TARGET else "not met"
+    return (case, f"{median:.2f} s ({spread})", f"<= {TARGET:.0f} s: {verdict}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sizes", default="100k", help="comma-separated sizes (10k, 100k, 1M)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--directory", type=Path, help="time only this (built) directory store")
+    parser.add_argument("--size", default="1M", help="with --directory: the size its data was generated at")
+    parser.add_argument("--code", help="with --directory: run the lineage_cli package found here")
+    parser.add_argument("--data", type=Path, default=HERE / "data", help="with --directory: generated data")
     args = parser.parse_args(argv)
+    if args.directory is not None:
+        print("| case | directory store, median (each run) | target |")
+        print("|---|---|---|")
+        for row in bench_directory(args.directory, args.size, args.repeat, args.code, args.data):
+            print("| " + " | ".join(row) + " |")
+        return 0
     rows: list[tuple[str, ...]] = []
     with tempfile.TemporaryDirectory() as tmp, running_cluster(durable=True) as cluster:
         for size in args.sizes.split(","):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ from lineage_cli.store.events import (
     KIND_FLOW_STARTED,
     KIND_RUN_INPUTS,
 )
+from lineage_cli.store.local.document import DOCUMENT_ENV
 from tests.pgserver import Cluster
 from tests.storehelp import artifact, event
 
@@ -109,6 +113,8 @@ def test_any_split_into_incremental_builds_equals_one_full_build(
     directory = tmp_path_factory.mktemp("store")
     with open_store(str(directory)) as local:
         assert results(local, events, cuts) == incremental  # and the directory store agrees
+    with documents_on_demand(), open_store(str(tmp_path_factory.mktemp("store"))) as local:
+        assert results(local, events, cuts) == incremental  # its lineage.json written on demand too
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -129,6 +135,18 @@ def test_incremental_builds_without_aliases_equal_one_full_build(
     directory = tmp_path_factory.mktemp("store")
     with open_store(str(directory)) as local:
         assert results(local, events, cuts) == incremental
+    with documents_on_demand(), open_store(str(tmp_path_factory.mktemp("store"))) as local:
+        assert results(local, events, cuts) == incremental
+
+
+@contextmanager
+def documents_on_demand() -> Iterator[None]:
+    """Directory builds leave ``lineage.json`` to be written on demand (the path of a large store)."""
+    os.environ[DOCUMENT_ENV] = "0"
+    try:
+        yield
+    finally:
+        del os.environ[DOCUMENT_ENV]
 
 
 def test_build_output_still_writes_the_lineage_file(pg_url: str, tmp_path: Path) -> None:
