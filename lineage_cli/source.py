@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from lineage_cli.errors import InputError, LineageFileError, UsageError
 from lineage_cli.graph import GraphView, LineageGraph
@@ -12,7 +13,14 @@ from lineage_cli.lineagefile import load_graph
 from lineage_cli.store.base import Store, is_postgres_location, open_store, store_location
 from lineage_cli.store.layout import StorePaths, resolve_store
 
-__all__ = ["GRAPH_ENV", "directory_view", "graph_file_path", "open_graph", "open_lineage_graph"]
+__all__ = [
+    "GRAPH_ENV",
+    "directory_view",
+    "graph_file_path",
+    "open_graph",
+    "open_lineage_graph",
+    "store_document",
+]
 
 GRAPH_ENV = "LINEAGE_GRAPH"
 
@@ -130,7 +138,7 @@ def graph_file_path(graph_file: str | None = None, store: str | os.PathLike[str]
     """
     chosen = graph_file or os.environ.get(GRAPH_ENV)
     if chosen:
-        return chosen
+        return store_document(chosen)
     if is_postgres_location(store_location(store)):
         raise UsageError(
             "A PostgreSQL store keeps no lineage file to read.",
@@ -139,3 +147,19 @@ def graph_file_path(graph_file: str | None = None, store: str | os.PathLike[str]
     from lineage_cli.store.local import LocalStore
 
     return str(LocalStore(resolve_store(store)).document())
+
+
+def store_document(path: str) -> str:
+    """``path``, written first when it names a store's ``lineage.json`` that its last build left to be.
+
+    Examples
+    --------
+    >>> store_document("no/such/lineage.json")
+    'no/such/lineage.json'
+    """
+    chosen = Path(path)
+    if chosen.name == "lineage.json" and not chosen.exists() and (chosen.parent / "built.json").is_file():
+        from lineage_cli.store.local import LocalStore
+
+        LocalStore(StorePaths(chosen.parent)).document()
+    return path

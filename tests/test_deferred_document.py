@@ -246,3 +246,15 @@ def test_a_deleted_state_is_not_needed_to_read_the_document(tmp_path: Path) -> N
         "raw",
         "report",
     ]
+
+
+def test_the_store_s_file_named_as_graph_or_validated_by_name_is_written_first(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    write_store(store, first_events())
+    lineage("build", "--store", store, env=DEFERRED)
+    graph = store / "lineage.json"
+    assert lineage("ancestors", "report", "--graph", graph).stdout == "clean\nconfig\nraw\n"
+    graph.unlink()
+    assert lineage("validate", graph).returncode == 0 and graph.exists()
+    graph.unlink()
+    assert lineage("ancestors", "report", env={"LINEAGE_GRAPH": str(graph)}).stdout == "clean\nconfig\nraw\n"

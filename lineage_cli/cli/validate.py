@@ -11,7 +11,7 @@ from lineage_cli.cli.app import app
 from lineage_cli.cli.exitcodes import ExitCode
 from lineage_cli.cli.options import GraphOpt, JsonOpt, StoreOpt
 from lineage_cli.cli.output import console, info, is_terminal, print_json
-from lineage_cli.source import graph_file_path
+from lineage_cli.source import graph_file_path, store_document
 
 if TYPE_CHECKING:
     from lineage_cli.validate import Finding, ValidationReport
@@ -81,7 +81,7 @@ def validate(
     # The validator is imported here, not at the top: every other command's start-up would pay for it.
     from lineage_cli.validate import reports_to_dict, validate_paths
 
-    reports = validate_paths(files or [graph_file_path(graph, store)])
+    reports = validate_paths([store_document(f) for f in files] if files else [graph_file_path(graph, store)])
     passed = all(r.ok(strict) for r in reports)
     if json:
         print_json(reports_to_dict(reports, strict))
