@@ -89,7 +89,8 @@ def test_a_deferred_build_leaves_no_file_and_every_reader_gets_the_full_build_s_
 ) -> None:
     store = tmp_path / "store"
     write_store(store, first_events())
-    assert lineage("build", "--store", store, env=DEFERRED).returncode == 0
+    built = lineage("build", "--store", store, env=DEFERRED)
+    assert built.returncode == 0 and "lineage.json (written when first read): 5 artifacts" in built.stderr
     assert not (store / "lineage.json").exists()  # not written, and the file of no earlier build
     write_store(store, more_events())
     assert lineage("build", "--store", store, env=DEFERRED).returncode == 0

@@ -183,7 +183,8 @@ def build(
         f"snapshot {result.snapshot['number']}" if result.snapshot else "unchanged since the last snapshot"
     )
     output.info(
-        f"built {result.output}: {result.artifacts} artifacts, {result.edges} edges "
+        f"built {result.output}{' (written when first read)' if result.deferred else ''}: "
+        f"{result.artifacts} artifacts, {result.edges} edges "
         f"from {result.events} events" + (f" ({statuses})" if statuses else "") + f"; {snapshot}."
     )
 

@@ -89,6 +89,8 @@ class BuildResult:
     statuses: dict[str, int]
     graph_hash: str
     snapshot: dict[str, Any] | None
+    deferred: bool = False
+    """``lineage.json`` is left to be written when first read (:mod:`lineage_cli.store.local.document`)."""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape of ``lineage build --json`` (see README)."""
@@ -290,4 +292,5 @@ def build_store(
         statuses=dict(base.statuses),
         graph_hash=digest,
         snapshot=snapshot,
+        deferred=target == paths.graph and not paths.graph.exists(),
     )
