@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +61,15 @@ def fill(location: str | Path, events: Iterable[dict[str, Any]]) -> str:
     with open_store(str(location)) as store:
         store.append(list(events))
     return str(location)
+
+
+@contextmanager
+def documents_on_demand() -> Iterator[None]:
+    """Directory builds in this process leave ``lineage.json`` to be written on demand (as large ones do)."""
+    from lineage_cli.store.local.document import DOCUMENT_ENV
+
+    os.environ[DOCUMENT_ENV] = "0"
+    try:
+        yield
+    finally:
+        del os.environ[DOCUMENT_ENV]

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,7 @@ from lineage_cli.store.layout import StorePaths
 from lineage_cli.store.local import LocalStore
 from lineage_cli.store.local.document import DOCUMENT_ENV
 from tests.conftest import LINEAGE
-from tests.storehelp import artifact, event, write_store
+from tests.storehelp import artifact, documents_on_demand, event, write_store
 
 DEFERRED = {DOCUMENT_ENV: "0"}
 
@@ -36,16 +34,6 @@ def lineage(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.
     )
     assert "Traceback" not in done.stderr
     return done
-
-
-@contextmanager
-def on_demand() -> Iterator[None]:
-    """Builds in this process leave ``lineage.json`` to be written on demand."""
-    os.environ[DOCUMENT_ENV] = "0"
-    try:
-        yield
-    finally:
-        del os.environ[DOCUMENT_ENV]
 
 
 def first_events() -> list[dict[str, Any]]:
@@ -180,7 +168,7 @@ def test_a_crash_between_steps_leaves_the_old_state_or_a_missing_file_that_is_wr
 
     store = tmp_path / "store"
     paths = write_store(store, first_events())
-    with on_demand():
+    with documents_on_demand():
         build_store(paths)
     old = LocalStore(paths).document().read_bytes()  # the last build's document, on disk
     write_store(store, more_events())
@@ -193,7 +181,7 @@ def test_a_crash_between_steps_leaves_the_old_state_or_a_missing_file_that_is_wr
         patch.setattr(module, step, crash)
         if step == "_index_store":
             patch.setattr(state, "update_index", lambda *_args: False)  # the patch fails: rebuild
-        with on_demand(), pytest.raises(Crash):
+        with documents_on_demand(), pytest.raises(Crash):
             build_store(paths)
     graph = store / "lineage.json"
     if step == "mark_built":  # the state committed: its document is written again when read
@@ -221,7 +209,7 @@ def test_a_crash_while_the_document_is_written_on_demand_leaves_a_consistent_sto
 
     store = tmp_path / "store"
     paths = write_store(store, first_events())
-    with on_demand():
+    with documents_on_demand():
         build_store(paths)
     monkeypatch.setattr(indexwrite, "retoken_index", lambda *_args: (_ for _ in ()).throw(Crash()))
     with pytest.raises(Crash):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +19,8 @@ from lineage_cli.store.events import (
     KIND_FLOW_STARTED,
     KIND_RUN_INPUTS,
 )
-from lineage_cli.store.local.document import DOCUMENT_ENV
 from tests.pgserver import Cluster
-from tests.storehelp import artifact, event
+from tests.storehelp import artifact, documents_on_demand, event
 
 ids = st.sampled_from(["a", "b", "c", "d", "e", "f"])
 flows = st.sampled_from(["L1", "L2", "L3"])
@@ -137,16 +133,6 @@ def test_incremental_builds_without_aliases_equal_one_full_build(
         assert results(local, events, cuts) == incremental
     with documents_on_demand(), open_store(str(tmp_path_factory.mktemp("store"))) as local:
         assert results(local, events, cuts) == incremental
-
-
-@contextmanager
-def documents_on_demand() -> Iterator[None]:
-    """Directory builds leave ``lineage.json`` to be written on demand (the path of a large store)."""
-    os.environ[DOCUMENT_ENV] = "0"
-    try:
-        yield
-    finally:
-        del os.environ[DOCUMENT_ENV]
 
 
 def test_build_output_still_writes_the_lineage_file(pg_url: str, tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "AUTO_BUILD_ENV",
     "CHEAP_BUILD_BYTES",
     "built_bytes",
+    "bytes_setting",
     "cheap_build_bytes",
     "deferred_document",
     "ensure_built",
@@ -46,8 +47,19 @@ def cheap_build_bytes() -> int:
     >>> cheap_build_bytes() == CHEAP_BUILD_BYTES or AUTO_BUILD_ENV in os.environ
     True
     """
-    text = os.environ.get(AUTO_BUILD_ENV, "")
-    return int(text) if text.isdigit() else CHEAP_BUILD_BYTES
+    return bytes_setting(AUTO_BUILD_ENV, CHEAP_BUILD_BYTES)
+
+
+def bytes_setting(name: str, default: int) -> int:
+    """A size in bytes from the environment variable ``name`` (digits only), else ``default``.
+
+    Examples
+    --------
+    >>> bytes_setting("LINEAGE_NO_SUCH_SETTING", 42)
+    42
+    """
+    text = os.environ.get(name, "")
+    return int(text) if text.isdigit() else default
 
 
 def mark_built(

@@ -22,7 +22,6 @@ state with its file or no file, which the next reader writes again.
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
 from typing import Any, Final
 
@@ -53,11 +52,13 @@ def document_limit() -> int:
 
     Examples
     --------
+    >>> import os
     >>> document_limit() == DOCUMENT_LIMIT or DOCUMENT_ENV in os.environ
     True
     """
-    text = os.environ.get(DOCUMENT_ENV, "")
-    return int(text) if text.isdigit() else DOCUMENT_LIMIT
+    from lineage_cli.store.freshness import bytes_setting
+
+    return bytes_setting(DOCUMENT_ENV, DOCUMENT_LIMIT)
 
 
 def deferred(doc_bytes: int) -> bool:
@@ -65,6 +66,7 @@ def deferred(doc_bytes: int) -> bool:
 
     Examples
     --------
+    >>> import os
     >>> deferred(1_000), deferred(DOCUMENT_LIMIT + 1) or DOCUMENT_ENV in os.environ
     (False, True)
     """
@@ -128,7 +130,7 @@ def ensure_document(paths: StorePaths) -> Path:
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    >>> import os, tempfile, pathlib
     >>> from lineage_cli.recorder import record_to_store
     >>> from lineage_cli.store.build import build_store
     >>> store = StorePaths(pathlib.Path(tempfile.mkdtemp()))
