@@ -149,13 +149,13 @@ class _Finisher:
     def __call__(self, cursor: Any, applied: Applied) -> str:
         from lineage_cli.store.index import graph_fingerprint
         from lineage_cli.store.local.document import deferred, encode
-        from lineage_cli.store.local.state import read_document, update_index
+        from lineage_cli.store.local.state import update_index
 
         paths = self.paths
         store_document = cursor is None or not deferred(applied.doc_bytes)
         rows = None
         if store_document or self.output != paths.graph:
-            rows = (self.fold.nodes, self.fold.edges) if self.fold is not None else read_document(cursor)
+            rows = self._rows(cursor)
             self.step("writing the lineage file")
             self.data = encode(applied.built_at, *rows)
             write_atomic(self.output, self.data)
@@ -168,11 +168,16 @@ class _Finisher:
             token = applied.token
         if applied.delta is None or not update_index(paths, applied.previous, applied.delta, token):
             self.step("writing the query index")
-            if rows is None:
-                rows = (self.fold.nodes, self.fold.edges) if self.fold is not None else read_document(cursor)
-            _index_store(paths, rows[0], rows[1], token)
+            nodes, edges = rows if rows is not None else self._rows(cursor)
+            _index_store(paths, nodes, edges, token)
         self.token = token
         return token
+
+    def _rows(self, cursor: Any) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+        """The graph's nodes and edges: the full fold's, else read back from the state."""
+        from lineage_cli.store.local.state import read_document
+
+        return (self.fold.nodes, self.fold.edges) if self.fold is not None else read_document(cursor)
 
 
 def _without_state(fold: Fold, log_tail: str, built_at: str) -> Applied:
