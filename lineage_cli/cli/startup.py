@@ -35,8 +35,9 @@ def release() -> None:
 
     Examples
     --------
+    >>> before = signal.getsignal(signal.SIGINT)  # not always the default: nohup ignores it
     >>> guard(); release()
-    >>> signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    >>> signal.getsignal(signal.SIGINT) is before
     True
     """
     if _previous:
