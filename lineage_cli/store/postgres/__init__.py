@@ -17,7 +17,14 @@ import orjson
 from lineage_cli.model import format_timestamp, utc_now
 from lineage_cli.store.base import EventSink, OnPending, OnProblem, Store
 from lineage_cli.store.postgres.connect import StoreError, connect, describe, driver, mask
-from lineage_cli.store.postgres.schema import NO_JIT, SCHEMA_VERSION, UNBUILT, check_schema, ensure_schema, probe
+from lineage_cli.store.postgres.schema import (
+    NO_JIT,
+    SCHEMA_VERSION,
+    UNBUILT,
+    check_schema,
+    ensure_schema,
+    probe,
+)
 
 if TYPE_CHECKING:
     from lineage_cli.graph import GraphView, LineageGraph
@@ -56,7 +63,7 @@ class PostgresStore(Store):
         return self._reader
 
     def _open_reader(self, *, unbuilt: bool) -> tuple[int, int] | None:
-        """Open the reader; with ``unbuilt``, also how many events (and bytes) are unbuilt, if it could tell."""
+        """Open the reader; with ``unbuilt``, also how many events (and bytes) are unbuilt."""
         if self.read_url is not None:
             self._reader, counted = self._open(self.read_url, create=False, unbuilt=unbuilt)
         elif self._primary is not None:
@@ -323,16 +330,16 @@ class PostgresStore(Store):
         When the reader is not open yet, the round trip that opens it answers this too.
         """
         if self._reader is None:
-            counted = self._run(self._open_reader, unbuilt=True)
-            if counted is not None:
-                return counted
+            probed: tuple[int, int] | None = self._run(self._open_reader, unbuilt=True)
+            if probed is not None:
+                return probed
 
         def work() -> tuple[int, int]:
             with self.reader().cursor() as cursor:
                 row = cursor.execute(UNBUILT).fetchone()
                 return int(row[0]), int(row[1])
 
-        counted = self._run(work)
+        counted: tuple[int, int] = self._run(work)
         return counted
 
     def pending_events(self) -> int:

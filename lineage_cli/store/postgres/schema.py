@@ -10,7 +10,16 @@ from typing import Any, Final
 
 from lineage_cli.store.postgres.connect import StoreError, describe, driver, mask
 
-__all__ = ["ADVISORY_KEY", "MIGRATIONS", "NO_JIT", "SCHEMA_VERSION", "UNBUILT", "check_schema", "ensure_schema", "probe"]
+__all__ = [
+    "ADVISORY_KEY",
+    "MIGRATIONS",
+    "NO_JIT",
+    "SCHEMA_VERSION",
+    "UNBUILT",
+    "check_schema",
+    "ensure_schema",
+    "probe",
+]
 
 ADVISORY_KEY: Final = 0x6C696E65  # "line": one lock id for schema changes, another for builds
 BUILD_LOCK_KEY: Final = ADVISORY_KEY + 1
