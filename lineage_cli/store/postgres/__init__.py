@@ -28,6 +28,7 @@ from lineage_cli.store.postgres.schema import (
 
 if TYPE_CHECKING:
     from lineage_cli.graph import GraphView, LineageGraph
+    from lineage_cli.status import StatusRows
     from lineage_cli.store.build import BuildResult, Fold, Progress, StaleReason
     from lineage_cli.timetravel import GraphDiff
 
@@ -323,6 +324,28 @@ class PostgresStore(Store):
 
         fold: Fold = self._run(work)
         return fold
+
+    def built_status(self) -> StatusRows | None:
+        """Only what ``lineage status`` prints, from the tables in one snapshot; ``None``: events are unbuilt.
+
+        The counts are the last build's; the failed and in-progress artifacts are found through
+        the flows in those states (the ``artifact_by_flow`` index), the stale ones in ``stale``.
+        """
+        from lineage_cli.store.postgres.fold import built_status
+
+        def work() -> StatusRows | None:
+            reader = self.reader()
+            if not reader.autocommit:
+                reader.rollback()
+            reader.isolation_level = driver().IsolationLevel.REPEATABLE_READ  # one snapshot of all tables
+            try:
+                with reader.transaction(), reader.cursor() as cursor:
+                    return built_status(cursor)
+            finally:
+                reader.isolation_level = None
+
+        rows: StatusRows | None = self._run(work)
+        return rows
 
     def _unbuilt(self) -> tuple[int, int]:
         """How many events, and how many bytes of them, lie at or past the last build's horizon.
