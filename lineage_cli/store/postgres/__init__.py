@@ -8,9 +8,9 @@ queries in :mod:`.view`; the recorder's spool and shipper in :mod:`lineage_cli.s
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from lineage_cli.timetravel import GraphDiff
 
 __all__ = ["PostgresStore", "StoreError"]
+
+T = TypeVar("T")
 
 
 class PostgresStore(Store):
@@ -296,34 +298,42 @@ class PostgresStore(Store):
 
     # -- what commands besides queries need (status, run, import dbt, the unbuilt warning) --
 
+    def _in_snapshot(self, read: Callable[[Any], T]) -> T:
+        """``read(cursor)`` in one ``REPEATABLE READ`` transaction: one snapshot of all tables."""
+
+        def work() -> T:
+            reader = self.reader()
+            if not reader.autocommit:
+                reader.rollback()
+            reader.isolation_level = driver().IsolationLevel.REPEATABLE_READ
+            try:
+                with reader.transaction(), reader.cursor() as cursor:
+                    return read(cursor)
+            finally:
+                reader.isolation_level = None
+
+        found: T = self._run(work)
+        return found
+
     def fold_now(self, *, skip_bad: bool = False, on_problem: OnProblem = None) -> Fold:
         """The last build's fold state plus the events since, read in one snapshot of all tables."""
         from lineage_cli.store.postgres.fold import fold_from_state
 
-        def work() -> Fold:
-            reader = self.reader()
-            if not reader.autocommit:
-                reader.rollback()
-            reader.isolation_level = driver().IsolationLevel.REPEATABLE_READ  # one snapshot of all tables
-            try:
-                with reader.transaction(), reader.cursor() as cursor:
-                    state = cursor.execute(
-                        "SELECT horizon::text, events, last_event_time, graph_hash FROM build_state"
-                    ).fetchone()
-                    return fold_from_state(
-                        cursor,
-                        f"{self.location} events, seq",
-                        full=False,
-                        state=state,
-                        horizon=None,
-                        skip_bad=skip_bad,
-                        on_problem=on_problem,
-                    ).fold
-            finally:
-                reader.isolation_level = None
+        def read(cursor: Any) -> Fold:
+            state = cursor.execute(
+                "SELECT horizon::text, events, last_event_time, graph_hash FROM build_state"
+            ).fetchone()
+            return fold_from_state(
+                cursor,
+                f"{self.location} events, seq",
+                full=False,
+                state=state,
+                horizon=None,
+                skip_bad=skip_bad,
+                on_problem=on_problem,
+            ).fold
 
-        fold: Fold = self._run(work)
-        return fold
+        return self._in_snapshot(read)
 
     def built_status(self) -> StatusRows | None:
         """Only what ``lineage status`` prints, from the tables in one snapshot; ``None``: events are unbuilt.
@@ -333,19 +343,7 @@ class PostgresStore(Store):
         """
         from lineage_cli.store.postgres.fold import built_status
 
-        def work() -> StatusRows | None:
-            reader = self.reader()
-            if not reader.autocommit:
-                reader.rollback()
-            reader.isolation_level = driver().IsolationLevel.REPEATABLE_READ  # one snapshot of all tables
-            try:
-                with reader.transaction(), reader.cursor() as cursor:
-                    return built_status(cursor)
-            finally:
-                reader.isolation_level = None
-
-        rows: StatusRows | None = self._run(work)
-        return rows
+        return self._in_snapshot(built_status)
 
     def _unbuilt(self) -> tuple[int, int]:
         """How many events, and how many bytes of them, lie at or past the last build's horizon.
