@@ -7,10 +7,10 @@ directory and on a PostgreSQL store (:meth:`~lineage_cli.store.base.Store.fold_n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from lineage_cli.errors import UsageError
 from lineage_cli.model import format_timestamp
@@ -19,10 +19,28 @@ from lineage_cli.store.events import LogProblem
 from lineage_cli.store.layout import StorePaths
 from lineage_cli.store.local import as_store
 
-__all__ = ["DEFAULT_FAIL_ON", "FAIL_ON_CHOICES", "StoreStatus", "parse_fail_on", "store_status"]
+if TYPE_CHECKING:
+    from lineage_cli.store.build import StaleReason
+
+__all__ = ["DEFAULT_FAIL_ON", "FAIL_ON_CHOICES", "StatusRows", "StoreStatus", "parse_fail_on", "store_status"]
 
 FAIL_ON_CHOICES: Final = ("stale", "failed", "in_progress", "unbuilt")
 DEFAULT_FAIL_ON: Final = frozenset({"stale", "failed", "in_progress"})
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRows:
+    """What a status is made from: a fold of the store, or the last build's tables when nothing is unbuilt.
+
+    ``nodes`` are ``(artifact, status, lineage id in its metadata)`` sorted by artifact: at least
+    every failed, in-progress and stale one (the others are only counted, in ``counts``).
+    """
+
+    counts: dict[str, int]
+    events: int
+    nodes: Iterable[tuple[str, str, Any]]
+    flows: Mapping[str, tuple[datetime | None, Any, str | None, str]]
+    stale: Mapping[str, StaleReason]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,15 +131,25 @@ def store_status(
     (1, 'exit status 3', ['failed'])
     """
     store = as_store(store)  # a bare directory (the Python API's older form) too
-    fold = store.fold_now(skip_bad=skip_bad, on_problem=on_problem)
+    rows = store.built_status()  # only what is printed, when the last build is the whole story
+    if rows is None:
+        fold = store.fold_now(skip_bad=skip_bad, on_problem=on_problem)
+        nodes = fold.nodes
+        rows = StatusRows(
+            counts=fold.status_counts(),
+            events=fold.events,
+            nodes=((a, nodes[a]["status"], nodes[a]["metadata"].get("lineage_id")) for a in sorted(nodes)),
+            flows=fold.flows,
+            stale=fold.stale,
+        )
+        unbuilt = store.pending_events()
+    else:
+        unbuilt = 0
     failed: list[dict[str, Any]] = []
     in_progress: list[dict[str, Any]] = []
     groups: dict[str, dict[str, Any]] = {}
-    for artifact_id in sorted(fold.nodes):
-        node = fold.nodes[artifact_id]
-        status = node["status"]
-        lineage_id = node["metadata"].get("lineage_id")
-        flow = fold.flows.get(lineage_id) if isinstance(lineage_id, str) else None
+    for artifact_id, status, lineage_id in rows.nodes:
+        flow = rows.flows.get(lineage_id) if isinstance(lineage_id, str) else None
         if status == "failed":
             failed.append(
                 {
@@ -140,7 +168,7 @@ def store_status(
                 }
             )
         elif status == "stale":
-            reason = fold.stale[artifact_id]
+            reason = rows.stale[artifact_id]
             group = groups.setdefault(
                 reason.changed,
                 {
@@ -152,10 +180,10 @@ def store_status(
             )
             group["artifacts"].append(artifact_id)
     return StoreStatus(
-        counts=fold.status_counts(),
+        counts=rows.counts,
         failed=failed,
         in_progress=in_progress,
         stale=[groups[changed] for changed in sorted(groups)],
-        unbuilt_events=store.pending_events(),
-        events=fold.events,
+        unbuilt_events=unbuilt,
+        events=rows.events,
     )

@@ -99,6 +99,14 @@ def test_status_says_the_same_on_both_stores(secret_url: str, tmp_path: Path) ->
     document = orjson.loads(alike(directory, secret_url, "status", "--json"))
     assert document["unbuilt_events"] == 1 and document["stale"][0]["changed"] == "raw.csv"
     assert document["in_progress"][0]["artifact"] == "warehouse.orders"
+    # Built: PostgreSQL reads only what status prints from the tables (no fold); the same bytes.
+    for store in (directory, secret_url):
+        assert lineage("build", "--store", store).returncode == 0
+    for args in (("status",), ("status", "--json"), ("status", "--fail-on", "none", "--json")):
+        alike(directory, secret_url, *args)
+    built = orjson.loads(alike(directory, secret_url, "status", "--json"))
+    assert built["unbuilt_events"] == 0 and built["failed"][0]["error"] == "CUDA out of memory", built
+    assert [group["changed"] for group in built["stale"]] == ["raw.csv"] and built["in_progress"], built
 
 
 def test_queries_warn_about_unbuilt_events_alike(secret_url: str, tmp_path: Path) -> None:

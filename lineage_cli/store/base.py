@@ -18,6 +18,7 @@ from lineage_cli.store.discovery import discover_store, is_database_location
 
 if TYPE_CHECKING:
     from lineage_cli.graph import GraphView, LineageGraph
+    from lineage_cli.status import StatusRows
     from lineage_cli.store.build import BuildResult, Fold, Progress, StaleReason
     from lineage_cli.store.events import LogProblem
     from lineage_cli.timetravel import GraphDiff
@@ -154,6 +155,13 @@ class Store(ABC):
     @abstractmethod
     def fold_now(self, *, skip_bad: bool = False, on_problem: OnProblem = None) -> Fold:
         """The fold of every event recorded now, built or not (what ``lineage status`` reports)."""
+
+    def built_status(self) -> StatusRows | None:
+        """What ``lineage status`` prints, read from the last build when no event is unbuilt.
+
+        ``None`` (the default): :meth:`fold_now` is folded instead.
+        """
+        return None
 
     @abstractmethod
     def artifact_records(self, artifact_ids: Iterable[str]) -> list[dict[str, Any]]:

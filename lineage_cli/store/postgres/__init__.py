@@ -8,23 +8,33 @@ queries in :mod:`.view`; the recorder's spool and shipper in :mod:`lineage_cli.s
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
 from lineage_cli.model import format_timestamp, utc_now
 from lineage_cli.store.base import EventSink, OnPending, OnProblem, Store
 from lineage_cli.store.postgres.connect import StoreError, connect, describe, driver, mask
-from lineage_cli.store.postgres.schema import check_schema, ensure_schema
+from lineage_cli.store.postgres.schema import (
+    NO_JIT,
+    SCHEMA_VERSION,
+    UNBUILT,
+    check_schema,
+    ensure_schema,
+    probe,
+)
 
 if TYPE_CHECKING:
     from lineage_cli.graph import GraphView, LineageGraph
+    from lineage_cli.status import StatusRows
     from lineage_cli.store.build import BuildResult, Fold, Progress, StaleReason
     from lineage_cli.timetravel import GraphDiff
 
 __all__ = ["PostgresStore", "StoreError"]
+
+T = TypeVar("T")
 
 
 class PostgresStore(Store):
@@ -46,23 +56,51 @@ class PostgresStore(Store):
     def primary(self) -> Any:
         """The primary's connection, with the schema created or migrated."""
         if self._primary is None:
-            self._primary = connect(self.url, autocommit=True)  # no read leaves a transaction open
-            ensure_schema(self._primary, self.url)
+            self._primary, _ = self._open(self.url, create=True, unbuilt=False)
         return self._primary
 
     def reader(self) -> Any:
         """The connection queries use: the read replica when ``$LINEAGE_STORE_READ`` names one."""
         if self._reader is None:
-            if self.read_url is None:
-                self._reader = self.primary()
-            else:
-                self._reader = connect(self.read_url, autocommit=True)
-                if not check_schema(self._reader, self.read_url):
-                    raise StoreError(
-                        f"The PostgreSQL store {mask(self.read_url)} has no lineage tables yet.",
-                        hint="Record and build into the primary first (the replica follows it).",
-                    )
+            self._open_reader(unbuilt=False)
         return self._reader
+
+    def _open_reader(self, *, unbuilt: bool) -> tuple[int, int] | None:
+        """Open the reader; with ``unbuilt``, also how many events (and bytes) are unbuilt."""
+        if self.read_url is not None:
+            self._reader, counted = self._open(self.read_url, create=False, unbuilt=unbuilt)
+        elif self._primary is not None:
+            self._reader, counted = self._primary, None
+        else:
+            self._primary, counted = self._open(self.url, create=True, unbuilt=unbuilt)
+            self._reader = self._primary
+        return counted
+
+    def _open(self, url: str, *, create: bool, unbuilt: bool) -> tuple[Any, tuple[int, int] | None]:
+        """Connect, and make sure the schema is current, in one round trip when it is (:func:`probe`).
+
+        Returns the connection and, with ``unbuilt``, the probe's count of unbuilt events and
+        their bytes (``None`` when the probe could not tell: the tables were just made or migrated).
+        """
+        connection = connect(url, autocommit=True)  # no read leaves a transaction open
+        found = probe(connection, unbuilt=unbuilt)
+        if found is not None and found[0] == SCHEMA_VERSION:
+            return connection, found[1:] if unbuilt else None
+        # No tables yet, an older or newer schema, or a failed probe: the careful path says which.
+        try:
+            connection.execute(NO_JIT)
+        except driver().Error as exc:
+            connection.close()
+            raise describe(url, exc) from None
+        if create:
+            ensure_schema(connection, url)
+        elif not check_schema(connection, url):
+            connection.close()
+            raise StoreError(
+                f"The PostgreSQL store {mask(url)} has no lineage tables yet.",
+                hint="Record and build into the primary first (the replica follows it).",
+            )
+        return connection, None
 
     def close(self) -> None:
         """Close both connections."""
@@ -260,44 +298,66 @@ class PostgresStore(Store):
 
     # -- what commands besides queries need (status, run, import dbt, the unbuilt warning) --
 
+    def _in_snapshot(self, read: Callable[[Any], T]) -> T:
+        """``read(cursor)`` in one ``REPEATABLE READ`` transaction: one snapshot of all tables."""
+
+        def work() -> T:
+            reader = self.reader()
+            if not reader.autocommit:
+                reader.rollback()
+            reader.isolation_level = driver().IsolationLevel.REPEATABLE_READ
+            try:
+                with reader.transaction(), reader.cursor() as cursor:
+                    return read(cursor)
+            finally:
+                reader.isolation_level = None
+
+        found: T = self._run(work)
+        return found
+
     def fold_now(self, *, skip_bad: bool = False, on_problem: OnProblem = None) -> Fold:
         """The last build's fold state plus the events since, read in one snapshot of all tables."""
         from lineage_cli.store.postgres.fold import fold_from_state
 
-        def work() -> Fold:
-            reader = self.reader()
-            if not reader.autocommit:
-                reader.rollback()
-            reader.isolation_level = driver().IsolationLevel.REPEATABLE_READ  # one snapshot of all tables
-            try:
-                with reader.transaction(), reader.cursor() as cursor:
-                    state = cursor.execute(
-                        "SELECT horizon::text, events, last_event_time, graph_hash FROM build_state"
-                    ).fetchone()
-                    return fold_from_state(
-                        cursor,
-                        f"{self.location} events, seq",
-                        full=False,
-                        state=state,
-                        horizon=None,
-                        skip_bad=skip_bad,
-                        on_problem=on_problem,
-                    ).fold
-            finally:
-                reader.isolation_level = None
+        def read(cursor: Any) -> Fold:
+            state = cursor.execute(
+                "SELECT horizon::text, events, last_event_time, graph_hash FROM build_state"
+            ).fetchone()
+            return fold_from_state(
+                cursor,
+                f"{self.location} events, seq",
+                full=False,
+                state=state,
+                horizon=None,
+                skip_bad=skip_bad,
+                on_problem=on_problem,
+            ).fold
 
-        fold: Fold = self._run(work)
-        return fold
+        return self._in_snapshot(read)
+
+    def built_status(self) -> StatusRows | None:
+        """Only what ``lineage status`` prints, from the tables in one snapshot; ``None``: events are unbuilt.
+
+        The counts are the last build's; the failed and in-progress artifacts are found through
+        the flows in those states (the ``artifact_by_flow`` index), the stale ones in ``stale``.
+        """
+        from lineage_cli.store.postgres.fold import built_status
+
+        return self._in_snapshot(built_status)
 
     def _unbuilt(self) -> tuple[int, int]:
-        """How many events, and how many bytes of them, lie at or past the last build's horizon."""
+        """How many events, and how many bytes of them, lie at or past the last build's horizon.
+
+        When the reader is not open yet, the round trip that opens it answers this too.
+        """
+        if self._reader is None:
+            probed: tuple[int, int] | None = self._run(self._open_reader, unbuilt=True)
+            if probed is not None:
+                return probed
 
         def work() -> tuple[int, int]:
             with self.reader().cursor() as cursor:
-                row = cursor.execute(
-                    "SELECT count(*), coalesce(sum(octet_length(e.body)), 0)"
-                    " FROM events e, build_state s WHERE e.tx >= s.horizon"
-                ).fetchone()
+                row = cursor.execute(UNBUILT).fetchone()
                 return int(row[0]), int(row[1])
 
         counted: tuple[int, int] = self._run(work)

@@ -45,28 +45,33 @@ _DESCRIBED = "strpos(body, 'artifact_described') > 0"
 
 _ARRAY = "CASE WHEN jsonb_typeof({0}) = 'array' THEN {0} END"  # a malformed event's inputs read as none
 _REACH = {
-    # Every name reached from the seeds through any record up to the moment (not only the
-    # latest), the declared inputs of any of their flows, and other names: a superset of the
-    # ancestors (descendants), itself closed upstream (downstream), in one round trip.
+    # One step from a row of the walk: an artifact (``r.name``) or a flow (``r.flow``, its
+    # lineage id). A flow is a row of its own so that its events are read once, however many of
+    # its artifacts the walk meets. Upstream: an artifact's records up to the moment (not only
+    # the latest) give their inputs and their flows, a flow its declared inputs. Downstream: the
+    # records naming an artifact, and the flows that declared it; a flow gives its records. With
+    # other names, a superset of the ancestors (descendants), itself closed that way.
     "upstream": f"""
-        SELECT jsonb_array_elements_text({_ARRAY.format("i")}) FROM (
-            SELECT (e.body::jsonb) -> 'inputs' AS i FROM events e
-            WHERE e.artifact_id = r.name AND e.time <= %(moment)s
-            UNION ALL
-            SELECT f.i FROM events e CROSS JOIN LATERAL (SELECT (f.body::jsonb) -> 'inputs' AS i FROM events f
-                WHERE ((f.body::jsonb) ->> 'lineage_id') = ((e.body::jsonb) ->> 'lineage_id')
-                AND f.artifact_id IS NULL AND f.time <= %(moment)s) AS f
-            WHERE e.artifact_id = r.name AND e.time <= %(moment)s) AS s""",
+        SELECT x.name, x.flow FROM events e
+        CROSS JOIN LATERAL (SELECT e.body::jsonb AS j OFFSET 0) AS b
+        CROSS JOIN LATERAL (SELECT jsonb_array_elements_text({_ARRAY.format("b.j -> 'inputs'")}), NULL
+            UNION ALL SELECT NULL, b.j ->> 'lineage_id') AS x(name, flow)
+        WHERE e.artifact_id = r.name AND e.time <= %(moment)s
+        UNION ALL
+        SELECT jsonb_array_elements_text({_ARRAY.format("(f.body::jsonb) -> 'inputs'")}), NULL FROM events f
+        WHERE ((f.body::jsonb) ->> 'lineage_id') = r.flow AND f.artifact_id IS NULL
+        AND f.time <= %(moment)s""",
     "downstream": f"""
-        SELECT e.artifact_id FROM events e
+        SELECT e.artifact_id, NULL FROM events e
         WHERE e.artifact_id IS NOT NULL AND {_INPUTS.replace("body", "e.body")} ? r.name
         AND e.time <= %(moment)s
         UNION ALL
-        SELECT c.artifact_id FROM events f CROSS JOIN LATERAL (SELECT c.artifact_id FROM events c
-            WHERE ((c.body::jsonb) ->> 'lineage_id') = ((f.body::jsonb) ->> 'lineage_id')
-            AND c.artifact_id IS NOT NULL AND c.time <= %(moment)s) AS c
-        WHERE f.artifact_id IS NULL AND {_INPUTS.replace("body", "f.body")} ? r.name
-        AND f.time <= %(moment)s""",
+        SELECT NULL, ((f.body::jsonb) ->> 'lineage_id') FROM events f
+        WHERE f.artifact_id IS NULL AND {_INPUTS.replace("body", "f.body")} ? r.name AND f.time <= %(moment)s
+        UNION ALL
+        SELECT c.artifact_id, NULL FROM events c
+        WHERE ((c.body::jsonb) ->> 'lineage_id') = r.flow AND c.artifact_id IS NOT NULL
+        AND c.time <= %(moment)s""",
 }
 
 
@@ -108,9 +113,6 @@ class AsOfView:
     def _descriptions(self) -> _Folder:
         """A fold of the description events up to the moment (aliases), read once."""
         if self._shared is None:
-            # A walk is many cheap index probes the planner prices high: compiling it (JIT) would
-            # cost more than running it. (A plain SELECT, so a read replica runs it too.)
-            self._fetch("SELECT set_config('jit', 'off', false)", ())
             self._described = [
                 row
                 for row in _rows(
@@ -254,10 +256,13 @@ class AsOfView:
         rows = self._fetch(
             'WITH RECURSIVE other(name, id) AS (SELECT n COLLATE "C", i COLLATE "C"'
             " FROM unnest(%(names)s::text[], %(ids)s::text[]) AS o(n, i)),"
-            ' r(name) AS (SELECT unnest(%(seeds)s::text[]) COLLATE "C" UNION'
-            f" SELECT n.name FROM r CROSS JOIN LATERAL ({_REACH[direction]}"
-            " UNION ALL SELECT id FROM other WHERE other.name = r.name) AS n(name))"
-            " SELECT name FROM r",
+            # flow has the expression indexes' collation, so `= r.flow` probes them.
+            ' r(name, flow) AS (SELECT unnest(%(seeds)s::text[]) COLLATE "C", NULL::text UNION'
+            f" SELECT n.name, n.flow FROM r CROSS JOIN LATERAL ({_REACH[direction]}"
+            # A (NULL, NULL) row (a record with no flow, a null input) leads nowhere and is kept
+            # once; filtering it out here would parse each record twice (the filter is pushed down).
+            " UNION ALL SELECT id, NULL FROM other WHERE other.name = r.name) AS n(name, flow))"
+            " SELECT name FROM r WHERE name IS NOT NULL",
             {
                 "names": [a for a, _ in pairs],
                 "ids": [b for _, b in pairs],

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -22,6 +22,9 @@ from lineage_cli.errors import LineageFileError
 from lineage_cli.model import ArtifactStatus
 from lineage_cli.store.build import Fold, Progress, StaleReason, _Folder, _parse_time
 from lineage_cli.store.events import KIND_ARTIFACT, KIND_DESCRIBED, LogProblem
+
+if TYPE_CHECKING:
+    from lineage_cli.status import StatusRows
 
 __all__ = ["FoldRun", "feed", "fold_events_until", "fold_from_state"]
 
@@ -202,3 +205,49 @@ def fold_events_until(
 def stale_list(fold: Fold) -> list[StaleReason]:
     """The stale artifacts to list, as ``lineage stale`` lists them on a directory store."""
     return [fold.stale[a] for a in sorted(fold.stale) if fold.nodes[a]["status"] == "stale"]
+
+
+def built_status(cursor: Any) -> StatusRows | None:
+    """What ``lineage status`` prints, read from the last build's tables (``None``: events are unbuilt).
+
+    A node is failed or in progress only when its record's flow is, so those are found through
+    the flows in those states; stale ones through ``stale``. The lineage id printed is the one in
+    the node's metadata (its user metadata may name another), and so is the flow looked up.
+    """
+    from lineage_cli.status import StatusRows
+    from lineage_cli.store.postgres.schema import UNBUILT
+
+    if cursor.execute(UNBUILT).fetchone()[0]:
+        return None
+    events, statuses = cursor.execute("SELECT events, statuses FROM build_state").fetchone()
+    if statuses is None:
+        return None  # built by an older version: no totals kept
+    counted = orjson.loads(statuses)
+    nodes: dict[str, tuple[str, Any]] = {}
+    for name, status, doc in cursor.execute(
+        "SELECT a.name, a.status, a.doc FROM flows f JOIN artifact a ON a.lineage_id = f.lineage_id"
+        " WHERE f.state IN ('failed', 'in_progress') AND a.status IN ('failed', 'in_progress')"
+        " AND a.doc IS NOT NULL"
+    ):
+        nodes[name] = (status, orjson.loads(doc)["metadata"].get("lineage_id"))
+    stale: dict[str, StaleReason] = {}
+    for name, reason in cursor.execute(
+        "SELECT s.artifact_id, s.reason FROM stale s JOIN artifact a ON a.name = s.artifact_id"
+        " WHERE a.status = 'stale' AND a.doc IS NOT NULL"
+    ):
+        nodes[name] = ("stale", None)
+        stale[name] = StaleReason.from_json(orjson.loads(reason))
+    wanted = sorted({lineage_id for _, lineage_id in nodes.values() if isinstance(lineage_id, str)})
+    flows = {
+        lineage_id: (_parse_time(time_text), _STATUS[state_text], error, event_id)
+        for lineage_id, time_text, state_text, error, event_id in cursor.execute(
+            "SELECT lineage_id, time, state, error, event_id FROM flows WHERE lineage_id = ANY(%s)", (wanted,)
+        )
+    }
+    return StatusRows(
+        counts={s.value: int(counted.get(s.value, 0)) for s in ArtifactStatus},
+        events=int(events),
+        nodes=((name, nodes[name][0], nodes[name][1]) for name in sorted(nodes)),
+        flows=flows,
+        stale=stale,
+    )

@@ -10,7 +10,16 @@ from typing import Any, Final
 
 from lineage_cli.store.postgres.connect import StoreError, describe, driver, mask
 
-__all__ = ["ADVISORY_KEY", "MIGRATIONS", "SCHEMA_VERSION", "check_schema", "ensure_schema"]
+__all__ = [
+    "ADVISORY_KEY",
+    "MIGRATIONS",
+    "NO_JIT",
+    "SCHEMA_VERSION",
+    "UNBUILT",
+    "check_schema",
+    "ensure_schema",
+    "probe",
+]
 
 ADVISORY_KEY: Final = 0x6C696E65  # "line": one lock id for schema changes, another for builds
 BUILD_LOCK_KEY: Final = ADVISORY_KEY + 1
@@ -127,6 +136,44 @@ def _version(connection: Any) -> int | None:
         return None
     found = connection.execute("SELECT value FROM lineage_meta WHERE name = 'schema_version'").fetchone()
     return int(found[0]) if found else None
+
+
+NO_JIT: Final = "SET jit = off"
+"""Every statement of a store is short and indexed, but a misestimated one (a join with the one-row
+``build_state``) passes ``jit_above_cost``, and compiling it costs 0.2 s, far more than running it."""
+
+UNBUILT: Final = (
+    "SELECT count(*), coalesce(sum(octet_length(e.body)), 0) FROM events e"
+    " WHERE e.tx >= (SELECT horizon FROM build_state)"
+)
+"""How many events, and how many bytes of them, lie at or past the last build's horizon."""
+
+
+def probe(connection: Any, *, unbuilt: bool = False) -> tuple[int, int, int] | None:
+    """One round trip on a new connection: JIT off, the schema version, with ``unbuilt`` the unbuilt events.
+
+    Returns ``(version, count, size)`` (``count`` and ``size`` are 0 without ``unbuilt``), or
+    ``None`` when the database has no lineage tables or anything else went wrong: the caller
+    then takes the careful path (:func:`ensure_schema`, :func:`check_schema`), which says why.
+    ``connection`` is in autocommit mode, so a failed probe leaves nothing to roll back.
+    """
+    version = "(SELECT value FROM lineage_meta WHERE name = 'schema_version')"
+    statement = (
+        f"{NO_JIT}; SELECT {version}, counted.* FROM ({UNBUILT}) counted"
+        if unbuilt
+        else f"{NO_JIT}; SELECT {version}, 0, 0"
+    )
+    psycopg = driver()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement)  # no parameters: both statements go in one message
+            cursor.nextset()  # past SET's result
+            row = cursor.fetchone()
+    except psycopg.Error:
+        return None
+    if row is None or row[0] is None:
+        return None
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 def _too_new(location: str, version: int) -> StoreError:
