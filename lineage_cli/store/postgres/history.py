@@ -251,7 +251,7 @@ def _nodes(cursor: Any, at: Moment, names: Collection[str] | None) -> dict[str, 
         f" AND {_at('h', at.version)}{where}",
         () if names is None else (sorted(names),),
     )
-    found: dict[str, tuple[int, str, Any]] = {name: (o, k or "", d) for name, o, k, d in cursor}
+    found: dict[str, tuple[int, str, Any]] = {name: (o, k or "", d) for name, o, k, d in cursor.fetchall()}
     if at.delta is not None:
         for name in at.delta.removed:
             found.pop(name, None)
@@ -270,14 +270,14 @@ def document_at(cursor: Any, at: Moment, moment: datetime) -> dict[str, Any]:
     found = _nodes(cursor, at, None)
     nodes: dict[str, dict[str, Any]] = {}
     edges: list[dict[str, Any]] = []
+    add_edge = edges.append
     for name in sorted(found, key=lambda n: (found[n][0], n)):  # code-point order, as COLLATE "C"
         _, edge_type, raw = found[name]
         node = nodes[name] = _decoded(raw)
         about = node["transformation"]
-        edges.extend(
-            {"source": s, "target": name, "type": edge_type, "description": about, "metadata": {}}
-            for s in node["inputs"]
-        )
+        for source in node["inputs"]:  # the fold's edges: each target's inputs, in order
+            add_edge({"source": source, "target": name, "type": edge_type, "description": about,
+                      "metadata": {}})  # fmt: skip
     return {"version": FORMAT_VERSION, "built_at": format_timestamp(moment), "nodes": nodes, "edges": edges}
 
 

@@ -165,6 +165,8 @@ MIGRATIONS: Final[dict[int, list[str]]] = {
         "CREATE INDEX declared_v_by_flow ON declared_v (lineage_id, b_from)",
         "CREATE INDEX described_v_by_artifact ON described_v (artifact_id, b_from)",
         "CREATE INDEX stale_v_by_artifact ON stale_v (artifact_id, b_from)",
+        # Planner statistics now, not when autovacuum comes by: the seed may be a million rows.
+        "ANALYZE state_versions, artifact_v, edge_v, records_v, flows_v, declared_v, described_v, stale_v",
     ],
 }
 """Statements that bring the schema from version ``n - 1`` to ``n``; a new version appends a key."""
