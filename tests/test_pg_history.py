@@ -44,7 +44,7 @@ def versioned(store: PostgresStore, minute: int) -> bool:
         return moment_state(cursor, "x", moment, skip_bad=True, on_problem=None) is not None
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     stream=streams,
     in_time_order=st.booleans(),
