@@ -25,7 +25,7 @@ from typing import Any, Final
 
 import orjson
 
-from lineage_cli.graph import FORMAT_VERSION
+from lineage_cli.graph import FORMAT_VERSION, gc_paused
 from lineage_cli.model import format_timestamp
 from lineage_cli.store.build import _Folder
 from lineage_cli.store.events import LogProblem
@@ -266,18 +266,23 @@ def _decoded(node: Any) -> dict[str, Any]:
 
 
 def document_at(cursor: Any, at: Moment, moment: datetime) -> dict[str, Any]:
-    """The lineage document at the moment, nodes and edges in the order the full fold makes them."""
-    found = _nodes(cursor, at, None)
+    """The lineage document at the moment, nodes and edges in the order the full fold makes them.
+
+    The collector is paused, as for a fold: a million small dicts, all live, would otherwise
+    be scanned again and again while they are made.
+    """
     nodes: dict[str, dict[str, Any]] = {}
     edges: list[dict[str, Any]] = []
     add_edge = edges.append
-    for name in sorted(found, key=lambda n: (found[n][0], n)):  # code-point order, as COLLATE "C"
-        _, edge_type, raw = found[name]
-        node = nodes[name] = _decoded(raw)
-        about = node["transformation"]
-        for source in node["inputs"]:  # the fold's edges: each target's inputs, in order
-            add_edge({"source": source, "target": name, "type": edge_type, "description": about,
-                      "metadata": {}})  # fmt: skip
+    with gc_paused():
+        found = _nodes(cursor, at, None)
+        for name in sorted(found, key=lambda n: (found[n][0], n)):  # code-point order, as COLLATE "C"
+            _, edge_type, raw = found[name]
+            node = nodes[name] = _decoded(raw)
+            about = node["transformation"]
+            for source in node["inputs"]:  # the fold's edges: each target's inputs, in order
+                add_edge({"source": source, "target": name, "type": edge_type, "description": about,
+                          "metadata": {}})  # fmt: skip
     return {"version": FORMAT_VERSION, "built_at": format_timestamp(moment), "nodes": nodes, "edges": edges}
 
 
