@@ -29,6 +29,7 @@ __all__ = [
     "SqlFoldState",
     "artifact_row",
     "attr_rows",
+    "base_values",
     "copy_rows",
     "declared_rows",
     "read_base",
@@ -209,6 +210,26 @@ def read_base(row: tuple[Any, ...]) -> Base | None:
         artifacts=int(artifacts),
         edges=int(edges),
         has_aliases=bool(has_aliases),
+    )
+
+
+def base_values(base: Base) -> tuple[Any, ...]:
+    """The totals as ``read_base`` reads them back: events, last event time, digest sum ... has aliases.
+
+    Examples
+    --------
+    >>> base_values(Base(3, None, 2, 255, {"fresh": 2}, 2, 1, False))[2:5]
+    ('ff', 2, '{"fresh":2}')
+    """
+    return (
+        base.events,
+        base.last_event_time,
+        f"{base.total:x}",
+        base.next_ord,
+        orjson.dumps(base.statuses).decode(),
+        base.artifacts,
+        base.edges,
+        base.has_aliases,
     )
 
 

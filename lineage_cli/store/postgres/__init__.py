@@ -222,13 +222,26 @@ class PostgresStore(Store):
             cursor, f"{self.location} events, seq", moment, skip_bad=skip_bad, on_problem=on_problem
         )
 
+    def _moment(self, cursor: Any, moment: datetime, skip_bad: bool, on_problem: OnProblem) -> Any:
+        from lineage_cli.store.postgres.history import moment_state
+
+        name = f"{self.location} events, seq"
+        return moment_state(cursor, name, moment, skip_bad=skip_bad, on_problem=on_problem)
+
     def document_at(
         self, moment: datetime, *, skip_bad: bool = False, on_problem: OnProblem = None
     ) -> dict[str, Any]:
-        """Fold only the events at or before ``moment`` (read by an index range on their time)."""
+        """The last build's state before ``moment`` plus the events since up to it (see :mod:`.history`).
+
+        With no such build, fold every event at or before ``moment`` (an index range on their time).
+        """
+        from lineage_cli.store.postgres import history
 
         def work() -> dict[str, Any]:
             with self.reader().cursor() as cursor:
+                at = self._moment(cursor, moment, skip_bad, on_problem)
+                if at is not None:
+                    return history.document_at(cursor, at, moment)
                 document: dict[str, Any] = self._fold_until(cursor, moment, skip_bad, on_problem).document(
                     moment
                 )
@@ -239,10 +252,23 @@ class PostgresStore(Store):
     def diff(
         self, start: datetime, end: datetime, *, skip_bad: bool = False, on_problem: OnProblem = None
     ) -> GraphDiff:
-        """The documents at both moments, compared."""
+        """Only the artifacts that differ between the two moments' states, compared; else both documents."""
+        from lineage_cli.store.postgres.history import diff_nodes
         from lineage_cli.timetravel import _report_once, diff_documents
 
         report = _report_once(on_problem)
+
+        def work() -> GraphDiff | None:
+            with self.reader().cursor() as cursor:
+                first = self._moment(cursor, start, skip_bad, report)
+                second = None if first is None else self._moment(cursor, end, skip_bad, report)
+                if first is None or second is None:
+                    return None
+                return diff_documents(start, end, *diff_nodes(cursor, first, second))
+
+        found: GraphDiff | None = self._run(work)
+        if found is not None:
+            return found
         before = self.document_at(start, skip_bad=skip_bad, on_problem=report)
         after = self.document_at(end, skip_bad=skip_bad, on_problem=report)
         return diff_documents(start, end, before, after)
@@ -260,15 +286,19 @@ class PostgresStore(Store):
     def stale(
         self, *, as_of: datetime | None = None, skip_bad: bool = False, on_problem: OnProblem = None
     ) -> list[StaleReason]:
-        """Now: the last build's reasons, changed by the events since; at ``as_of``: the fold up to then."""
+        """The last build's reasons (at ``as_of``: a version's, see .history), changed by the events since."""
         from lineage_cli.store.postgres.build import stale_now
         from lineage_cli.store.postgres.fold import fold_from_state, stale_list
+        from lineage_cli.store.postgres.history import stale_at
 
         def work() -> list[StaleReason]:
             reader = self.reader()
             name = f"{self.location} events, seq"
             with reader.cursor() as cursor:
                 if as_of is not None:
+                    at = self._moment(cursor, as_of, skip_bad, on_problem)
+                    if at is not None:
+                        return stale_at(cursor, at)
                     return stale_list(self._fold_until(cursor, as_of, skip_bad, on_problem))
                 if not reader.autocommit:
                     reader.rollback()

@@ -19,17 +19,18 @@ from lineage_cli.model import format_timestamp, utc_now
 from lineage_cli.store.atomic import write_atomic
 from lineage_cli.store.build import BuildResult, Progress, _Folder
 from lineage_cli.store.events import LogProblem
-from lineage_cli.store.incremental import Base, Delta, fold_new_events, merge_counts
+from lineage_cli.store.incremental import Base, Delta, FoldState, fold_new_events, merge_counts
 from lineage_cli.store.nodes import StaleReason, graph_hash
 from lineage_cli.store.postgres.fold import _collector, feed, fold_from_state
+from lineage_cli.store.postgres.history import save_version
 from lineage_cli.store.postgres.view import load_document
 from lineage_cli.store.postgres.write import write_fold
-from lineage_cli.store.sqlstate import SqlFoldState, read_base, write_delta
+from lineage_cli.store.sqlstate import SqlFoldState, base_values, read_base, write_delta
 
 if TYPE_CHECKING:
     from lineage_cli.store.postgres import PostgresStore
 
-__all__ = ["build"]
+__all__ = ["build", "stale_after", "stale_now"]
 
 _STATE = (
     "SELECT horizon::text, events, last_event_time, graph_hash, digest_sum, next_ord, statuses,"
@@ -78,12 +79,17 @@ def stale_now(
             " WHERE a.status = 'stale'"
         )
     }
+    return stale_after(reasons, delta, SqlFoldState(cursor))
+
+
+def stale_after(reasons: dict[str, StaleReason], delta: Delta, state: FoldState) -> list[StaleReason]:
+    """The stale artifacts after ``delta``, from the ``reasons`` of the stale ones before it (``state``)."""
     now_stale = {aid for aid, (node, _) in delta.nodes.items() if node.status == "stale"}
     for aid in delta.nodes:
         if aid not in now_stale:
             reasons.pop(aid, None)
     missing = [aid for aid in now_stale if aid not in reasons and aid not in delta.stale]
-    for aid, (_, reason) in SqlFoldState(cursor).stale(missing).items():
+    for aid, (_, reason) in state.stale(missing).items():
         reasons[aid] = reason
     for aid, found in delta.stale.items():
         if found is None:
@@ -96,20 +102,9 @@ def stale_now(
 def _write_base(cursor: Any, horizon: str, base: Base, graph_hash: str) -> None:
     """Record what this build left (totals, counters, horizon)."""
     cursor.execute(
-        "UPDATE build_state SET horizon = %s::xid8, events = %s, last_event_time = %s, graph_hash = %s,"
+        "UPDATE build_state SET horizon = %s::xid8, graph_hash = %s, events = %s, last_event_time = %s,"
         " digest_sum = %s, next_ord = %s, statuses = %s, artifacts = %s, edges = %s, has_aliases = %s",
-        (
-            horizon,
-            base.events,
-            base.last_event_time,
-            graph_hash,
-            f"{base.total:x}",
-            base.next_ord,
-            orjson.dumps(base.statuses).decode(),
-            base.artifacts,
-            base.edges,
-            base.has_aliases,
-        ),
+        (horizon, graph_hash, *base_values(base)),
     )
 
 
@@ -150,6 +145,7 @@ def build(
             else:
                 write_delta(cursor, delta)
                 base = delta.base
+            save_version(cursor, delta, base, since=state[0], horizon=horizon)  # for time travel
             built_at = utc_now()
             digest = graph_hash(base.total)
             snapshot = None

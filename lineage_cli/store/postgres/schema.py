@@ -118,6 +118,65 @@ MIGRATIONS: Final[dict[int, list[str]]] = {
         "TRUNCATE artifact, edge, records, flows, stale, declared, described, alias, attr",
         "UPDATE build_state SET horizon = '0', events = 0, last_event_time = NULL",
     ],
+    6: [
+        # Time travel from versions of the fold's state (store/postgres/history.py): each build
+        # closes the rows it changes (b_to) and adds their new versions (b_from); a row is part
+        # of version v when b_from <= v < b_to. Record and description bodies stay in events.
+        """CREATE TABLE state_versions (version integer PRIMARY KEY, horizon xid8 NOT NULL,
+            events bigint NOT NULL, last_event_time text, digest_sum text, next_ord bigint,
+            statuses text, artifacts bigint, edges bigint, has_aliases boolean,
+            max_time timestamptz, clean boolean NOT NULL)""",
+        f"""CREATE TABLE artifact_v (name {_ID} NOT NULL, doc bytea, ord bigint, lineage_id {_ID},
+            digest text, status text, stamp text, edge_type text, b_from integer NOT NULL, b_to integer)""",
+        f"""CREATE TABLE edge_v (source {_ID} NOT NULL, target {_ID} NOT NULL, position integer NOT NULL,
+            b_from integer NOT NULL, b_to integer)""",
+        f"""CREATE TABLE records_v (artifact_id {_ID} NOT NULL, seq bigint NOT NULL, number integer NOT NULL,
+            is_current boolean NOT NULL, b_from integer NOT NULL, b_to integer)""",
+        f"""CREATE TABLE flows_v (lineage_id {_ID} NOT NULL, time text NOT NULL, state text NOT NULL,
+            error text, event_id {_ID} NOT NULL, b_from integer NOT NULL, b_to integer)""",
+        f"""CREATE TABLE declared_v (lineage_id {_ID} NOT NULL, input {_ID}, b_from integer NOT NULL,
+            b_to integer)""",
+        f"""CREATE TABLE described_v (seq bigint NOT NULL, artifact_id {_ID}, b_from integer NOT NULL,
+            b_to integer)""",
+        f"""CREATE TABLE stale_v (artifact_id {_ID} NOT NULL, distance integer NOT NULL, reason text NOT NULL,
+            b_from integer NOT NULL, b_to integer)""",
+        # Seed version 1 from the state the last build left (none yet: the next build makes it).
+        # It is clean (usable for time travel) only when that build folded every event below
+        # its horizon: none was skipped as malformed.
+        """INSERT INTO state_versions SELECT 1, horizon, events, last_event_time, digest_sum, next_ord,
+            statuses, artifacts, edges, has_aliases, last_event_time::timestamptz,
+            events = (SELECT count(*) FROM events e WHERE e.tx < s.horizon)
+            FROM build_state s WHERE digest_sum IS NOT NULL""",
+        "INSERT INTO artifact_v SELECT name, doc, ord, lineage_id, digest, status, stamp, edge_type, 1"
+        " FROM artifact WHERE EXISTS (SELECT 1 FROM state_versions)",
+        "INSERT INTO edge_v SELECT source, target, position, 1 FROM edge"
+        " WHERE EXISTS (SELECT 1 FROM state_versions)",
+        "INSERT INTO records_v SELECT artifact_id, seq, number, is_current, 1 FROM records"
+        " WHERE EXISTS (SELECT 1 FROM state_versions)",
+        "INSERT INTO flows_v SELECT lineage_id, time, state, error, event_id, 1 FROM flows"
+        " WHERE EXISTS (SELECT 1 FROM state_versions)",
+        "INSERT INTO declared_v SELECT lineage_id, input, 1 FROM declared"
+        " WHERE EXISTS (SELECT 1 FROM state_versions)",
+        "INSERT INTO described_v SELECT seq, artifact_id, 1 FROM described"
+        " WHERE EXISTS (SELECT 1 FROM state_versions)",
+        "INSERT INTO stale_v SELECT artifact_id, distance, reason, 1 FROM stale"
+        " WHERE EXISTS (SELECT 1 FROM state_versions)",
+        # Indexes after the seed (one sort each): a key's versions; what changed between versions;
+        # the artifacts of a flow; the children of an artifact.
+        "CREATE INDEX artifact_v_by_name ON artifact_v (name, b_from)",
+        "CREATE INDEX artifact_v_by_from ON artifact_v (b_from)",
+        "CREATE INDEX artifact_v_by_to ON artifact_v (b_to) WHERE b_to IS NOT NULL",
+        "CREATE INDEX artifact_v_by_flow ON artifact_v (lineage_id) WHERE lineage_id IS NOT NULL",
+        "CREATE INDEX edge_v_by_source ON edge_v (source, b_from)",
+        "CREATE INDEX edge_v_by_target ON edge_v (target, b_from)",
+        "CREATE INDEX records_v_by_artifact ON records_v (artifact_id, b_from)",
+        "CREATE INDEX flows_v_by_flow ON flows_v (lineage_id, b_from)",
+        "CREATE INDEX declared_v_by_flow ON declared_v (lineage_id, b_from)",
+        "CREATE INDEX described_v_by_artifact ON described_v (artifact_id, b_from)",
+        "CREATE INDEX stale_v_by_artifact ON stale_v (artifact_id, b_from)",
+        # Planner statistics now, not when autovacuum comes by: the seed may be a million rows.
+        "ANALYZE state_versions, artifact_v, edge_v, records_v, flows_v, declared_v, described_v, stale_v",
+    ],
 }
 """Statements that bring the schema from version ``n - 1`` to ``n``; a new version appends a key."""
 
