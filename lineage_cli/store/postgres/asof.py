@@ -43,6 +43,27 @@ _INPUTS = "((body::jsonb) -> 'inputs')"
 _DESCRIBED = "strpos(body, 'artifact_described') > 0"
 
 
+def _records(keyed: str, unkeyed: str, columns: str = "e.artifact_id") -> str:
+    """Records (``e``) matching ``keyed`` on their ``record_keys`` row (``k``), or ``unkeyed`` on their body.
+
+    ``lineage build`` fills ``record_keys`` for the records below ``keys_horizon``
+    (:func:`lineage_cli.store.postgres.build._index_records`); the few past it are scanned.
+    """
+    return (
+        f"SELECT {columns} FROM record_keys k JOIN events e ON e.seq = k.seq WHERE {keyed}"
+        f" UNION ALL SELECT {columns} FROM events e WHERE e.tx >= %(keys)s::xid8"
+        f" AND e.artifact_id IS NOT NULL AND {unkeyed}"
+    )
+
+
+_CHILDREN = _records(  # the records naming r.name as an input
+    "k.inputs @> ARRAY[r.name] AND e.time <= %(moment)s",
+    f"{_INPUTS.replace('body', 'e.body')} ? r.name AND e.time <= %(moment)s",
+)
+_FLOW_RECORDS = _records(  # the records of flow event f's flow
+    "k.lineage_id = ((f.body::jsonb) ->> 'lineage_id') AND e.time <= %(moment)s",
+    "((e.body::jsonb) ->> 'lineage_id') = ((f.body::jsonb) ->> 'lineage_id') AND e.time <= %(moment)s",
+)
 _ARRAY = "CASE WHEN jsonb_typeof({0}) = 'array' THEN {0} END"  # a malformed event's inputs read as none
 _REACH = {
     # Every name reached from the seeds through any record up to the moment (not only the
@@ -58,13 +79,9 @@ _REACH = {
                 AND f.artifact_id IS NULL AND f.time <= %(moment)s) AS f
             WHERE e.artifact_id = r.name AND e.time <= %(moment)s) AS s""",
     "downstream": f"""
-        SELECT e.artifact_id FROM events e
-        WHERE e.artifact_id IS NOT NULL AND {_INPUTS.replace("body", "e.body")} ? r.name
-        AND e.time <= %(moment)s
+        {_CHILDREN}
         UNION ALL
-        SELECT c.artifact_id FROM events f CROSS JOIN LATERAL (SELECT c.artifact_id FROM events c
-            WHERE ((c.body::jsonb) ->> 'lineage_id') = ((f.body::jsonb) ->> 'lineage_id')
-            AND c.artifact_id IS NOT NULL AND c.time <= %(moment)s) AS c
+        SELECT c.artifact_id FROM events f CROSS JOIN LATERAL ({_FLOW_RECORDS}) AS c
         WHERE f.artifact_id IS NULL AND {_INPUTS.replace("body", "f.body")} ? r.name
         AND f.time <= %(moment)s""",
 }
@@ -102,8 +119,15 @@ class AsOfView:
         self._down: set[str] = set()  # ids whose whole downstream is in the region: exact inputs
         self._consumed: set[str] = set()  # external inputs whose consumers were fetched
         self._graph: LineageGraph | None = None
+        self._keys: str | None = None  # record_keys holds every record below this horizon
 
     # -- probes ----------------------------------------------------------------------------
+
+    def _keyed(self) -> str:
+        """The store's ``keys_horizon``, read once (it only grows: a later one is still a bound)."""
+        if self._keys is None:
+            self._keys = str(self._fetch("SELECT keys_horizon::text FROM build_state WHERE id = 1", ())[0][0])
+        return self._keys
 
     def _descriptions(self) -> _Folder:
         """A fold of the description events up to the moment (aliases), read once."""
@@ -202,12 +226,15 @@ class AsOfView:
     def _candidates(self, ids: list[str]) -> set[str]:
         """Ids whose records up to the moment named one of ``ids``, or whose flow declared one."""
         names = self._names(ids)
+        moment, keys = self._moment, self._keyed()
         found = {
             row[0]
             for row in self._fetch(
-                f"SELECT DISTINCT artifact_id FROM events WHERE artifact_id IS NOT NULL AND {_INPUTS} ?| %s"
-                " AND time <= %s",
-                (names, self._moment),
+                _records(
+                    "k.inputs && %(names)s::text[] AND e.time <= %(moment)s",
+                    f"{_INPUTS.replace('body', 'e.body')} ?| %(names)s AND e.time <= %(moment)s",
+                ),
+                {"names": names, "moment": moment, "keys": keys},
             )
         }
         flows = [
@@ -215,16 +242,18 @@ class AsOfView:
             for row in self._fetch(
                 f"SELECT DISTINCT {_LINEAGE} FROM events WHERE artifact_id IS NULL AND {_INPUTS} ?| %s"
                 " AND time <= %s",
-                (names, self._moment),
+                (names, moment),
             )
         ]
         if flows:
             found.update(
                 row[0]
                 for row in self._fetch(
-                    f"SELECT DISTINCT artifact_id FROM events WHERE {_LINEAGE} = ANY(%s)"
-                    " AND artifact_id IS NOT NULL AND time <= %s",
-                    (flows, self._moment),
+                    _records(
+                        "k.lineage_id = ANY(%(flows)s) AND e.time <= %(moment)s",
+                        f"{_LINEAGE.replace('body', 'e.body')} = ANY(%(flows)s) AND e.time <= %(moment)s",
+                    ),
+                    {"flows": flows, "moment": moment, "keys": keys},
                 )
             )
         return {self._canonical(c) for c in found}
@@ -263,6 +292,7 @@ class AsOfView:
                 "ids": [b for _, b in pairs],
                 "seeds": sorted(ids),
                 "moment": self._moment,
+                "keys": self._keyed(),
             },
         )
         return {self._canonical(row[0]) for row in rows}
