@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from lineage_cli.cli import app
@@ -148,3 +150,21 @@ def test_traversals_are_cycle_safe_and_depth_limited_on_both_stores(store_locati
     if not store_location.startswith("postgresql"):
         # A cyclic store on purpose: leave it out of the check that every built store validates.
         (Path(store_location) / "built.json").unlink()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=4, unique=True))
+def test_any_id_and_body_reach_the_store_exactly(pg_url: str, names: list[str]) -> None:
+    # The shipper writes COPY's text format itself: tabs, newlines, backslashes and quotes in
+    # ids and bodies must arrive as they were (a NUL, which PostgreSQL cannot hold, as U+FFFD).
+    def stored_as(text: str) -> str:
+        return text.replace("\x00", "\ufffd")
+
+    events = [artifact(name, 1, [f"in\\{name}"], metadata={"note": name}) for name in names]
+    with open_store(pg_url) as store:
+        store.append(events)
+        stored = {e["event_id"]: e for e in store.artifact_records(stored_as(n) for n in names)}
+    for event in events:
+        name = event["artifact_id"]
+        expected = {**event, "artifact_id": stored_as(name), "inputs": [stored_as(f"in\\{name}")]}
+        assert stored[event["event_id"]] == {**expected, "metadata": {"note": stored_as(name)}}
