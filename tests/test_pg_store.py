@@ -109,8 +109,13 @@ def test_version_5_moves_the_record_keys_out_of_the_insert(pg_cluster: Cluster) 
     url = pg_cluster.url(database)
     with open_store(url) as store:
         store.create()
-        keys = pg_cluster.sql("SELECT seq, lineage_id, inputs FROM record_keys ORDER BY seq", database)
-        assert keys.split() == ["1|L0|{}", "2|L1|{raw}"]  # the built ones; the build takes the third
+        keys = pg_cluster.sql(
+            "SELECT seq, artifact_id, lineage_id, inputs FROM record_keys ORDER BY seq", database
+        )
+        assert keys.split() == [
+            "1|raw|L0|{}",
+            "2|clean|L1|{raw}",
+        ]  # the built ones; the build takes the third
         indexes = pg_cluster.sql("SELECT indexname FROM pg_indexes", database)
         assert "events_by_input" not in indexes and "events_record_by_lineage" not in indexes
         moment = parse_timestamp("2026-01-01T01:00:00Z")

@@ -43,26 +43,26 @@ _INPUTS = "((body::jsonb) -> 'inputs')"
 _DESCRIBED = "strpos(body, 'artifact_described') > 0"
 
 
-def _records(keyed: str, unkeyed: str, columns: str = "e.artifact_id") -> str:
-    """Records (``e``) matching ``keyed`` on their ``record_keys`` row (``k``), or ``unkeyed`` on their body.
+def _records(keyed: str, unkeyed: str) -> str:
+    """The artifact ids of records up to the moment matching ``keyed`` on their ``record_keys`` row (``k``).
 
     ``lineage build`` fills ``record_keys`` for the records below ``keys_horizon``
-    (:func:`lineage_cli.store.postgres.build._index_records`); the few past it are scanned.
+    (:func:`lineage_cli.store.postgres.build._index_records`); the few past it (``e``) are
+    matched by ``unkeyed`` on their body.
     """
     return (
-        f"SELECT {columns} FROM record_keys k JOIN events e ON e.seq = k.seq WHERE {keyed}"
-        f" UNION ALL SELECT {columns} FROM events e WHERE e.tx >= %(keys)s::xid8"
-        f" AND e.artifact_id IS NOT NULL AND {unkeyed}"
+        f"SELECT k.artifact_id FROM record_keys k WHERE {keyed} AND k.time <= %(moment)s"
+        " UNION ALL SELECT e.artifact_id FROM events e WHERE e.tx >= %(keys)s::xid8"
+        f" AND e.artifact_id IS NOT NULL AND {unkeyed} AND e.time <= %(moment)s"
     )
 
 
 _CHILDREN = _records(  # the records naming r.name as an input
-    "k.inputs @> ARRAY[r.name] AND e.time <= %(moment)s",
-    f"{_INPUTS.replace('body', 'e.body')} ? r.name AND e.time <= %(moment)s",
+    "k.inputs @> ARRAY[r.name]", f"{_INPUTS.replace('body', 'e.body')} ? r.name"
 )
 _FLOW_RECORDS = _records(  # the records of flow event f's flow
-    "k.lineage_id = ((f.body::jsonb) ->> 'lineage_id') AND e.time <= %(moment)s",
-    "((e.body::jsonb) ->> 'lineage_id') = ((f.body::jsonb) ->> 'lineage_id') AND e.time <= %(moment)s",
+    "k.lineage_id = ((f.body::jsonb) ->> 'lineage_id')",
+    "((e.body::jsonb) ->> 'lineage_id') = ((f.body::jsonb) ->> 'lineage_id')",
 )
 _ARRAY = "CASE WHEN jsonb_typeof({0}) = 'array' THEN {0} END"  # a malformed event's inputs read as none
 _REACH = {
@@ -231,8 +231,7 @@ class AsOfView:
             row[0]
             for row in self._fetch(
                 _records(
-                    "k.inputs && %(names)s::text[] AND e.time <= %(moment)s",
-                    f"{_INPUTS.replace('body', 'e.body')} ?| %(names)s AND e.time <= %(moment)s",
+                    "k.inputs && %(names)s::text[]", f"{_INPUTS.replace('body', 'e.body')} ?| %(names)s"
                 ),
                 {"names": names, "moment": moment, "keys": keys},
             )
@@ -250,8 +249,8 @@ class AsOfView:
                 row[0]
                 for row in self._fetch(
                     _records(
-                        "k.lineage_id = ANY(%(flows)s) AND e.time <= %(moment)s",
-                        f"{_LINEAGE.replace('body', 'e.body')} = ANY(%(flows)s) AND e.time <= %(moment)s",
+                        "k.lineage_id = ANY(%(flows)s)",
+                        f"{_LINEAGE.replace('body', 'e.body')} = ANY(%(flows)s)",
                     ),
                     {"flows": flows, "moment": moment, "keys": keys},
                 )

@@ -133,11 +133,12 @@ def _index_records(cursor: Any, horizon: str) -> None:
     """Fill ``record_keys`` (time travel's index) for the records below ``horizon`` not yet in it."""
     low = cursor.execute("SELECT keys_horizon::text FROM build_state WHERE id = 1").fetchone()[0]
     cursor.execute(
-        "SELECT seq, body FROM events WHERE tx >= %s::xid8 AND tx < %s::xid8 AND artifact_id IS NOT NULL",
+        "SELECT seq, artifact_id, time, body FROM events"
+        " WHERE tx >= %s::xid8 AND tx < %s::xid8 AND artifact_id IS NOT NULL",
         (low, horizon),
     )
-    rows = [(seq, *_record_keys(body)) for seq, body in cursor.fetchall()]
-    copy_rows(cursor, "record_keys", "seq, lineage_id, inputs", rows)
+    rows = [(seq, name, time, *_record_keys(body)) for seq, name, time, body in cursor.fetchall()]
+    copy_rows(cursor, "record_keys", "seq, artifact_id, time, lineage_id, inputs", rows)
     cursor.execute("UPDATE build_state SET keys_horizon = %s::xid8 WHERE id = 1", (horizon,))
 
 
