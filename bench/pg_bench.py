@@ -331,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--each", type=int, default=5_000, help="events per ingest writer")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "lineage-pg-bench")
     parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--ingest-only", action="store_true", help="only the ingest rows (fresh databases)")
     parser.add_argument("--prepare-only", action="store_true", help="make the cached stores and stop")
     args = parser.parse_args(argv)
     cache: Path = args.cache.resolve()
@@ -355,11 +356,12 @@ def main(argv: list[str] | None = None) -> int:
                 label = "`record_artifact` p99 while the server is down (5,000 calls, 3 processes)"
                 ok = met(statistics.median(p99) <= 5)
                 rows.append((label, "-", spread(p99, "ms", 3), "-", "<= 5 ms", ok))
-            for size in args.sizes.split(","):
+            for size in [] if args.ingest_only else args.sizes.split(","):
                 rows += bench_size(size, cluster, cache, args.repeat)
     finally:
         cluster.stop("fast")
-    print(f"Run {started:%Y-%m-%d %H:%M} UTC with `python bench/pg_bench.py --sizes {args.sizes} "
+    what = "--ingest-only" if args.ingest_only else f"--sizes {args.sizes}"
+    print(f"Run {started:%Y-%m-%d %H:%M} UTC with `python bench/pg_bench.py {what} "
           f"--repeat {args.repeat}`; {machine()} at the end ({load_before:.1f} at the start).\n")  # fmt: skip
     print("| measure | directory | PostgreSQL | PG / directory | target | met |")
     print("| --- | --- | --- | --- | --- | --- |")

@@ -80,6 +80,35 @@ def test_a_down_server_never_blocks_the_job_and_sync_sends_later(pg_cluster: Clu
     assert counts(pg_cluster, pg_url) == (2003, 2003) and not spool.exists()
 
 
+def _shippers(url: str) -> int:
+    """How many shipper processes of the store at ``url`` run on this machine now."""
+    from lineage_cli.store.spool import store_dir
+
+    wanted = [b"lineage_cli.store.shipper", str(store_dir(url)).encode()]
+    found = 0
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        found += all(part in command for part in wanted)
+    return found
+
+
+def test_the_jobs_of_one_host_share_one_shipper(pg_cluster: Cluster, pg_url: str) -> None:
+    with open_store(pg_url) as store:
+        store.append([artifact("seed", 1)])
+    processes = [job(pg_url, 3000, f"s{n}") for n in range(4)]
+    seen = []
+    while any(p.poll() is None for p in processes):
+        seen.append(_shippers(pg_url))
+        time.sleep(0.01)
+    for process in processes:
+        finish(process)
+    assert max(seen) == 1  # four jobs, one shipper (it holds the store's lock)
+    assert counts(pg_cluster, pg_url) == (1 + 4 * 3002, 1 + 4 * 3002)
+
+
 @pytest.mark.slow
 def test_sixteen_processes_lose_and_duplicate_nothing(pg_cluster: Cluster, pg_url: str) -> None:
     with open_store(pg_url) as store:

@@ -43,6 +43,26 @@ _INPUTS = "((body::jsonb) -> 'inputs')"
 _DESCRIBED = "strpos(body, 'artifact_described') > 0"
 
 
+def _records(keyed: str, unkeyed: str) -> str:
+    """The artifact ids of records up to the moment matching ``keyed`` on their ``record_keys`` row (``k``).
+
+    ``lineage build`` fills ``record_keys`` for the records below ``keys_horizon``
+    (:func:`lineage_cli.store.postgres.build._index_records`); the few past it (``e``) are
+    matched by ``unkeyed`` on their body.
+    """
+    return (
+        f"SELECT k.artifact_id FROM record_keys k WHERE {keyed} AND k.time <= %(moment)s"
+        " UNION ALL SELECT e.artifact_id FROM events e WHERE e.tx >= %(keys)s::xid8"
+        f" AND e.artifact_id IS NOT NULL AND {unkeyed} AND e.time <= %(moment)s"
+    )
+
+
+_CHILDREN = _records(  # the records naming r.name as an input
+    "k.inputs @> ARRAY[r.name]", f"{_INPUTS.replace('body', 'e.body')} ? r.name"
+)
+_FLOW_RECORDS = _records(  # the records of the walk's flow r.flow
+    "k.lineage_id = r.flow", "((e.body::jsonb) ->> 'lineage_id') = r.flow"
+)
 _ARRAY = "CASE WHEN jsonb_typeof({0}) = 'array' THEN {0} END"  # a malformed event's inputs read as none
 _REACH = {
     # One step from a row of the walk: an artifact (``r.name``) or a flow (``r.flow``, its
@@ -62,16 +82,12 @@ _REACH = {
         WHERE ((f.body::jsonb) ->> 'lineage_id') = r.flow AND f.artifact_id IS NULL
         AND f.time <= %(moment)s""",
     "downstream": f"""
-        SELECT e.artifact_id, NULL FROM events e
-        WHERE e.artifact_id IS NOT NULL AND {_INPUTS.replace("body", "e.body")} ? r.name
-        AND e.time <= %(moment)s
+        SELECT c.artifact_id, NULL FROM ({_CHILDREN}) AS c
         UNION ALL
         SELECT NULL, ((f.body::jsonb) ->> 'lineage_id') FROM events f
         WHERE f.artifact_id IS NULL AND {_INPUTS.replace("body", "f.body")} ? r.name AND f.time <= %(moment)s
         UNION ALL
-        SELECT c.artifact_id, NULL FROM events c
-        WHERE ((c.body::jsonb) ->> 'lineage_id') = r.flow AND c.artifact_id IS NOT NULL
-        AND c.time <= %(moment)s""",
+        SELECT c.artifact_id, NULL FROM ({_FLOW_RECORDS}) AS c""",
 }
 
 
@@ -107,8 +123,15 @@ class AsOfView:
         self._down: set[str] = set()  # ids whose whole downstream is in the region: exact inputs
         self._consumed: set[str] = set()  # external inputs whose consumers were fetched
         self._graph: LineageGraph | None = None
+        self._keys: str | None = None  # record_keys holds every record below this horizon
 
     # -- probes ----------------------------------------------------------------------------
+
+    def _keyed(self) -> str:
+        """The store's ``keys_horizon``, read once (it only grows: a later one is still a bound)."""
+        if self._keys is None:
+            self._keys = str(self._fetch("SELECT keys_horizon::text FROM build_state WHERE id = 1", ())[0][0])
+        return self._keys
 
     def _descriptions(self) -> _Folder:
         """A fold of the description events up to the moment (aliases), read once."""
@@ -204,12 +227,14 @@ class AsOfView:
     def _candidates(self, ids: list[str]) -> set[str]:
         """Ids whose records up to the moment named one of ``ids``, or whose flow declared one."""
         names = self._names(ids)
+        moment, keys = self._moment, self._keyed()
         found = {
             row[0]
             for row in self._fetch(
-                f"SELECT DISTINCT artifact_id FROM events WHERE artifact_id IS NOT NULL AND {_INPUTS} ?| %s"
-                " AND time <= %s",
-                (names, self._moment),
+                _records(
+                    "k.inputs && %(names)s::text[]", f"{_INPUTS.replace('body', 'e.body')} ?| %(names)s"
+                ),
+                {"names": names, "moment": moment, "keys": keys},
             )
         }
         flows = [
@@ -217,16 +242,18 @@ class AsOfView:
             for row in self._fetch(
                 f"SELECT DISTINCT {_LINEAGE} FROM events WHERE artifact_id IS NULL AND {_INPUTS} ?| %s"
                 " AND time <= %s",
-                (names, self._moment),
+                (names, moment),
             )
         ]
         if flows:
             found.update(
                 row[0]
                 for row in self._fetch(
-                    f"SELECT DISTINCT artifact_id FROM events WHERE {_LINEAGE} = ANY(%s)"
-                    " AND artifact_id IS NOT NULL AND time <= %s",
-                    (flows, self._moment),
+                    _records(
+                        "k.lineage_id = ANY(%(flows)s)",
+                        f"{_LINEAGE.replace('body', 'e.body')} = ANY(%(flows)s)",
+                    ),
+                    {"flows": flows, "moment": moment, "keys": keys},
                 )
             )
         return {self._canonical(c) for c in found}
@@ -268,6 +295,7 @@ class AsOfView:
                 "ids": [b for _, b in pairs],
                 "seeds": sorted(ids),
                 "moment": self._moment,
+                "keys": self._keyed(),
             },
         )
         return {self._canonical(row[0]) for row in rows}

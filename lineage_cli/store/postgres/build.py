@@ -25,7 +25,7 @@ from lineage_cli.store.postgres.fold import _collector, feed, fold_from_state
 from lineage_cli.store.postgres.history import save_version
 from lineage_cli.store.postgres.view import load_document
 from lineage_cli.store.postgres.write import write_fold
-from lineage_cli.store.sqlstate import SqlFoldState, base_values, read_base, write_delta
+from lineage_cli.store.sqlstate import SqlFoldState, base_values, copy_rows, read_base, write_delta
 
 if TYPE_CHECKING:
     from lineage_cli.store.postgres import PostgresStore
@@ -108,6 +108,35 @@ def _write_base(cursor: Any, horizon: str, base: Base, graph_hash: str) -> None:
     )
 
 
+def _record_keys(body: str) -> tuple[str | None, list[str]]:
+    """A record's lineage id and input names, as ``->>`` and ``?`` read them from its jsonb (a superset).
+
+    Examples
+    --------
+    >>> _record_keys('{"lineage_id": "L1", "inputs": ["a", 3, "b"]}')
+    ('L1', ['a', 'b'])
+    """
+    event = orjson.loads(body)
+    lineage_id, inputs = event.get("lineage_id"), event.get("inputs")
+    if lineage_id is not None and not isinstance(lineage_id, str):
+        lineage_id = orjson.dumps(lineage_id).decode()
+    names = [i for i in inputs if isinstance(i, str)] if isinstance(inputs, list) else []
+    return lineage_id, names
+
+
+def _index_records(cursor: Any, horizon: str) -> None:
+    """Fill ``record_keys`` (time travel's index) for the records below ``horizon`` not yet in it."""
+    low = cursor.execute("SELECT keys_horizon::text FROM build_state WHERE id = 1").fetchone()[0]
+    cursor.execute(
+        "SELECT seq, artifact_id, time, body FROM events"
+        " WHERE tx >= %s::xid8 AND tx < %s::xid8 AND artifact_id IS NOT NULL",
+        (low, horizon),
+    )
+    rows = [(seq, name, time, *_record_keys(body)) for seq, name, time, body in cursor.fetchall()]
+    copy_rows(cursor, "record_keys", "seq, artifact_id, time, lineage_id, inputs", rows)
+    cursor.execute("UPDATE build_state SET keys_horizon = %s::xid8 WHERE id = 1", (horizon,))
+
+
 def build(
     store: PostgresStore,
     *,
@@ -167,6 +196,7 @@ def build(
                     "INSERT INTO builds VALUES (%s, %s)", (number, orjson.dumps(snapshot).decode())
                 )
             _write_base(cursor, horizon, base, digest)
+            _index_records(cursor, horizon)
             data = None
             if output is not None:
                 data = orjson.dumps(
