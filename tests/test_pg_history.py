@@ -193,10 +193,21 @@ def test_an_upgraded_store_travels_from_its_last_build(pg_cluster: Cluster, tmp_
     url = pg_cluster.url(database)
     directory = str(tmp_path / "store")
     built_alike(url, directory, HOURLY, 5)
-    # As a store built by the previous version: no history tables, schema version 5.
+    # As a store built by version 5: no history tables, and (undoing version 7) the record keys
+    # still in the events table's expression indexes.
+    from lineage_cli.store.postgres.schema import MIGRATIONS
+
+    dropped = [
+        statement
+        for step in range(1, 6)
+        for statement in MIGRATIONS[step]
+        if statement.startswith(("CREATE INDEX events_by_input", "CREATE INDEX events_record_by_lineage"))
+    ]
+    assert len(dropped) == 2
     pg_cluster.sql(
         "DROP TABLE state_versions, artifact_v, edge_v, records_v, flows_v, declared_v, described_v,"
-        " stale_v; UPDATE lineage_meta SET value = '5' WHERE name = 'schema_version'",
+        " stale_v, record_keys; ALTER TABLE build_state DROP COLUMN keys_horizon;"
+        f" {'; '.join(dropped)}; UPDATE lineage_meta SET value = '5' WHERE name = 'schema_version'",
         database,
     )
     with open_store(url) as store:
