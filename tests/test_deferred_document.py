@@ -247,3 +247,13 @@ def test_the_store_s_file_named_as_graph_or_validated_by_name_is_written_first(t
     assert lineage("validate", graph).returncode == 0 and graph.exists()
     graph.unlink()
     assert lineage("ancestors", "report", env={"LINEAGE_GRAPH": str(graph)}).stdout == "clean\nconfig\nraw\n"
+
+
+def test_the_store_s_file_imported_into_another_store_is_written_first(tmp_path: Path) -> None:
+    store, other = tmp_path / "store", tmp_path / "other"
+    write_store(store, first_events())
+    lineage("build", "--store", store, env=DEFERRED)
+    assert not (store / "lineage.json").exists()
+    imported = lineage("import", "graph", store / "lineage.json", "--store", other)
+    assert imported.returncode == 0, imported.stderr
+    assert lineage("ancestors", "report", "--store", other).stdout == "clean\nconfig\nraw\n"

@@ -89,9 +89,10 @@ def import_graph_command(
 ) -> None:
     """Merge a lineage file into the store as events that keep its timestamps."""
     from lineage_cli.interop.graph_import import import_graph
+    from lineage_cli.source import store_document
 
     with open_store(store) as chosen:
-        _report(import_graph(file, chosen), skip_bad=True)
+        _report(import_graph(file if file == "-" else store_document(file), chosen), skip_bad=True)
 
 
 @import_app.command("dbt")
